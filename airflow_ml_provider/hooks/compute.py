@@ -1,0 +1,64 @@
+"""Compute targets: named by Airflow connections; ``local`` is built in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow.exceptions import AirflowNotFoundException
+from airflow.sdk import BaseHook
+
+LOCAL = "local"
+KINDS = ("local", "venv", "docker", "kubernetes")
+
+
+class ComputeTargetError(ValueError):
+    """A compute target name that resolves to nothing usable."""
+
+
+@dataclass(frozen=True)
+class ComputeTarget:
+    """Where a step runs: a kind, an optional Airflow queue, and the kind's options."""
+
+    name: str
+    kind: str
+    queue: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class ComputeTargetHook(BaseHook):
+    """Resolves a compute target name; the connection id is the target's name."""
+
+    conn_name_attr = "compute_target"
+    default_conn_name = LOCAL
+    conn_type = "ml_compute"
+    hook_name = "ML Compute Target"
+
+    def __init__(self, compute_target: str = LOCAL) -> None:
+        super().__init__()
+        self.compute_target = compute_target
+
+    def resolve(self) -> ComputeTarget:
+        name = self.compute_target
+        if name == LOCAL:
+            return ComputeTarget(LOCAL, LOCAL)
+        try:
+            connection = self.get_connection(name)
+        except AirflowNotFoundException:
+            raise ComputeTargetError(
+                f'compute target "{name}" is not defined: there is no Airflow connection '
+                f'"{name}". Create one of type {self.conn_type} (kind: {", ".join(KINDS)}), '
+                'or use compute_target="local".'
+            ) from None
+        if connection.conn_type != self.conn_type:
+            raise ComputeTargetError(
+                f'compute target "{name}": connection "{name}" is of type '
+                f"{connection.conn_type!r}, not {self.conn_type!r}."
+            )
+        extra = dict(connection.extra_dejson)
+        kind = extra.pop("kind", LOCAL)
+        if kind not in KINDS:
+            raise ComputeTargetError(
+                f'compute target "{name}": kind {kind!r} is not one of {", ".join(KINDS)}.'
+            )
+        return ComputeTarget(name, kind, extra.pop("queue", None) or None, extra)

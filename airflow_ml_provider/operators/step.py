@@ -1,0 +1,153 @@
+"""``<step>.run``: stages inputs, runs the script on its compute target, publishes outputs."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Sequence
+from typing import Any
+
+from airflow.exceptions import AirflowException
+from airflow.sdk import BaseOperator, Context
+
+from airflow_ml_provider.compute import run_on_target
+from airflow_ml_provider.compute.local import local_python
+from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
+from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook, ResolvedDatastore
+from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_parameter
+from airflow_ml_provider.pipeline.data import DataReference, PipelineData
+from airflow_ml_provider.pipeline.graph import PipelineGraph
+from airflow_ml_provider.pipeline.steps import PythonScriptStep
+from airflow_ml_provider.runtime import (
+    InputSpec,
+    OutputSpec,
+    ScriptFailedError,
+    StagingError,
+    StepResult,
+    StepSpec,
+)
+
+PIPELINE_DATA_FOLDER = "pipeline-data"
+
+
+class StepInputError(AirflowException):
+    """An input whose reference could not be found at run time."""
+
+
+def safe_path_part(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", value)
+
+
+def pipeline_data_path(dag_id: str, run_id: str, step: str, attempt: int, output: str) -> str:
+    """Where a PipelineData output lives on its datastore: one place per run, step and attempt."""
+    return "/".join(
+        [PIPELINE_DATA_FOLDER, safe_path_part(dag_id), safe_path_part(run_id), step, f"attempt-{attempt}", output]
+    )
+
+
+def input_mode(declared: str | None, datastore: ResolvedDatastore) -> str:
+    """Left out, an input is mounted where its datastore is local and downloaded otherwise."""
+    if declared:
+        return declared
+    return "mount" if datastore.is_local else "download"
+
+
+class StepRunOperator(BaseOperator):
+    """Runs one step attempt and pushes its output references to XCom (as the return value).
+
+    The return value is ``{output name: {uri, digest, size, files, produced_by}}``: JSON,
+    references only, never the data.
+    """
+
+    ui_color = "#dbe9f6"
+
+    def __init__(self, *, step: PythonScriptStep, pipeline: PipelineGraph, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.step = step
+        self.pipeline = pipeline
+
+    def execute(self, context: Context) -> dict[str, dict[str, Any]]:
+        step = self.step
+        try:
+            target = ComputeTargetHook(step.compute_target).resolve()
+            inputs = [self._input_spec(data, context) for data in step.inputs]
+            outputs = [self._output_spec(data, context) for data in step.outputs]
+        except (ComputeTargetError, DatastoreError) as error:
+            raise AirflowException(f'step "{step.name}": {error}') from None
+        params = context["params"]
+        with tempfile.TemporaryDirectory(prefix=f"aml-{step.name}-") as work:
+            spec = StepSpec(
+                step=step.name,
+                script=step.script_name,
+                source_directory=str(step.source_directory),
+                arguments=[_resolve_parameter(token, params) for token in step.arguments],
+                inputs=inputs,
+                outputs=outputs,
+                work_directory=work,
+                python=local_python(),
+                environment={
+                    f"AML_PARAMETER_{name}": _resolve_parameter(token, params)["value"]
+                    for name, token in step.params.items()
+                },
+                python_path=[str(step.source_directory), str(step.base_directory)],
+            )
+            try:
+                result = run_on_target(target, spec, info=self.log.info, warning=self.log.warning)
+            except (ScriptFailedError, StagingError) as error:
+                raise AirflowException(str(error)) from None
+        return self._references(result, context)
+
+    def _input_spec(self, data: DataReference | PipelineData, context: Context) -> InputSpec:
+        if isinstance(data, DataReference):
+            datastore = DatastoreHook(data.datastore).resolve()
+            return InputSpec(
+                data.name,
+                datastore.uri(data.path_on_datastore),
+                input_mode(data.mode, datastore),
+                datastore.storage_options,
+            )
+        reference = self._produced_reference(data.name, context)
+        datastore = DatastoreHook(data.datastore or "default").resolve()
+        return InputSpec(data.name, reference["uri"], input_mode(data.mode, datastore), datastore.storage_options)
+
+    def _produced_reference(self, data_name: str, context: Context) -> dict[str, Any]:
+        producer_name = self.pipeline.producer_of(data_name)
+        if producer_name is None:
+            raise StepInputError(
+                f'step "{self.step.name}": no step produces input "{data_name}". '
+                "Add it to the outputs= of the step that writes it."
+            )
+        producer = self.pipeline.steps[producer_name]
+        for task_id in producer_task_ids(producer):
+            published = context["ti"].xcom_pull(task_ids=task_id)
+            if isinstance(published, dict) and data_name in published:
+                return dict(published[data_name])
+        raise StepInputError(
+            f'step "{self.step.name}": step "{producer_name}" published no reference for '
+            f'input "{data_name}" in this run; it must succeed (or be reused) first.'
+        )
+
+    def _output_spec(self, data: PipelineData, context: Context) -> OutputSpec:
+        datastore = DatastoreHook(data.datastore or "default").resolve()
+        ti = context["ti"]
+        path = pipeline_data_path(ti.dag_id, ti.run_id, self.step.name, ti.try_number, data.name)
+        return OutputSpec(data.name, datastore.uri(path), data.is_directory, datastore.storage_options)
+
+    def _references(self, result: StepResult, context: Context) -> dict[str, dict[str, Any]]:
+        ti = context["ti"]
+        produced_by = {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id, "try": ti.try_number}
+        return {
+            name: {**record.to_dict(), "produced_by": produced_by}
+            for name, record in result.outputs.items()
+        }
+
+
+def producer_task_ids(step: Any) -> Sequence[str]:
+    """Tasks that may publish a step's outputs in a run: its reuse sensor, then its run task."""
+    return [task_id for task_id in (step.task_ids.get("reuse"), step.task_ids.get("run")) if task_id]
+
+
+def _resolve_parameter(token: ArgumentToken, params: Any) -> dict[str, str]:
+    if token.kind == "parameter":
+        return {"kind": "literal", "value": render_parameter(params[token.value])}
+    return token.to_json()

@@ -1,0 +1,16 @@
+"""The authoring model: data, parameters, steps and their graph. Pure Python."""
+
+from airflow_ml_provider.pipeline.data import DataReference, PipelineData, PipelineParameter
+from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
+from airflow_ml_provider.pipeline.graph import PipelineGraph
+from airflow_ml_provider.pipeline.steps import PythonScriptStep, Step
+
+__all__ = [
+    "DataReference",
+    "PipelineData",
+    "PipelineDefinitionError",
+    "PipelineGraph",
+    "PipelineParameter",
+    "PythonScriptStep",
+    "Step",
+]

@@ -1,0 +1,269 @@
+"""Pipeline steps: what runs, on what data, with which arguments.
+
+A step is plain data. Created inside a ``with DAG(...)`` block it also renders itself
+into that DAG (see ``airflow_ml_provider.render``), wired after the steps that produce
+its inputs.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+from airflow_ml_provider.pipeline.arguments import ArgumentToken, tokenize
+from airflow_ml_provider.pipeline.data import DataInput, DataReference, PipelineData, PipelineParameter
+from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
+from airflow_ml_provider.pipeline.names import check_name
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
+
+
+class Step:
+    """What every step kind shares: a name, data in and out, and ordering."""
+
+    kind: ClassVar[str] = "step"
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        inputs: Sequence[DataInput] | None,
+        outputs: Sequence[PipelineData] | None,
+        compute_target: str | None,
+        allow_reuse: bool,
+        version: str | None,
+    ) -> None:
+        self.name = check_name(name, what="step name", step=None, argument="name")
+        self.inputs: list[DataInput] = _check_inputs(inputs, self.name)
+        self.outputs: list[PipelineData] = _check_outputs(outputs, self.name)
+        self.compute_target = _check_compute_target(compute_target, self.name)
+        self.allow_reuse = bool(allow_reuse)
+        self.version = None if version is None else str(version)
+        self.run_after_steps: list[Step] = []
+        self.task_group: Any = None
+        self.task_ids: dict[str, str] = {}
+        self.dag_id: str | None = None
+
+    def _attach(self) -> None:
+        """Render into the DAG being defined, if any (lazy: the model needs no Airflow)."""
+        from airflow_ml_provider.render import attach_to_current_dag
+
+        attach_to_current_dag(self)
+
+    @property
+    def input_names(self) -> list[str]:
+        return [data.name for data in self.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [data.name for data in self.outputs]
+
+    def run_after(self, *steps: Step) -> Step:
+        """Order this step after ``steps`` without passing data between them."""
+        from airflow_ml_provider.render import order_steps
+
+        for step in steps:
+            order_steps(step, self)
+        return self
+
+    def __rshift__(self, other: Step | Sequence[Step]) -> Step | Sequence[Step]:
+        for step in [other] if isinstance(other, Step) else other:
+            step.run_after(self)
+        return other
+
+    def __lshift__(self, other: Step | Sequence[Step]) -> Step | Sequence[Step]:
+        self.run_after(*([other] if isinstance(other, Step) else other))
+        return other
+
+    def __rrshift__(self, other: Sequence[Step]) -> Step:
+        return self.run_after(*other)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class PythonScriptStep(Step):
+    """Run a Python script with the step's data as local paths in its arguments.
+
+    The argument names follow Azure ML SDK v1, so ``PythonScriptStep(...)`` calls port
+    with only their imports changed. ``params`` become ``AML_PARAMETER_<name>``
+    environment variables, as there.
+    """
+
+    kind: ClassVar[str] = "python_script"
+
+    def __init__(
+        self,
+        script_name: str | None = None,
+        name: str | None = None,
+        arguments: Sequence[Any] | None = None,
+        compute_target: str | None = "local",
+        inputs: Sequence[DataInput] | None = None,
+        outputs: Sequence[PipelineData] | None = None,
+        params: Mapping[str, Any] | None = None,
+        source_directory: str | os.PathLike[str] | None = None,
+        allow_reuse: bool = True,
+        version: str | None = None,
+        *,
+        base_directory: str | os.PathLike[str] | None = None,
+    ) -> None:
+        step_name = name if name is not None else Path(script_name or "").stem
+        try:
+            super().__init__(
+                name=step_name,
+                inputs=inputs,
+                outputs=outputs,
+                compute_target=compute_target,
+                allow_reuse=allow_reuse,
+                version=version,
+            )
+            base = Path(base_directory) if base_directory else _defining_file_directory()
+            self.base_directory = base
+            self.source_directory = _check_source_directory(source_directory, base)
+            self.script_name = _check_script(script_name, self.source_directory)
+            self.arguments: list[ArgumentToken] = [
+                tokenize(value, argument=f"arguments[{index}]")
+                for index, value in enumerate(arguments or [])
+            ]
+            self.params: dict[str, ArgumentToken] = {
+                str(key): tokenize(value, argument=f"params[{key!r}]")
+                for key, value in (params or {}).items()
+            }
+            self.parameters: dict[str, PipelineParameter] = _parameters_in(
+                [*(arguments or []), *(params or {}).values()]
+            )
+            _adopt_argument_data(self, arguments or [])
+        except PipelineDefinitionError as error:
+            raise _with_current_dag(error.located(step=str(step_name))) from None
+        self._attach()
+
+
+def _defining_file_directory() -> Path:
+    """The folder of the file that defined the step (the DAG file), not of this package."""
+    for frame in inspect.stack()[1:]:
+        filename = os.path.abspath(frame.filename)
+        if not filename.startswith(_PACKAGE_DIR) and not filename.startswith("<"):
+            return Path(filename).parent
+    return Path.cwd()
+
+
+def _with_current_dag(error: PipelineDefinitionError) -> PipelineDefinitionError:
+    from airflow_ml_provider.render import current_dag_id
+
+    return error.located(dag_id=current_dag_id())
+
+
+def _check_inputs(inputs: Sequence[DataInput] | None, step: str) -> list[DataInput]:
+    checked: list[DataInput] = []
+    for index, data in enumerate(inputs or []):
+        if not isinstance(data, DataReference | PipelineData):
+            raise PipelineDefinitionError(
+                f"inputs[{index}] is a {type(data).__name__}, not data.",
+                fix="List DataReference or PipelineData objects in inputs=.",
+                step=step,
+                argument=f"inputs[{index}]",
+            )
+        checked.append(data)
+    _check_unique(checked, step, "inputs")
+    return checked
+
+
+def _check_outputs(outputs: Sequence[PipelineData] | None, step: str) -> list[PipelineData]:
+    checked: list[PipelineData] = []
+    for index, data in enumerate(outputs or []):
+        if not isinstance(data, PipelineData):
+            raise PipelineDefinitionError(
+                f"outputs[{index}] is a {type(data).__name__}; only PipelineData can be "
+                "written by a step.",
+                fix="Declare the output as PipelineData(name); its location is chosen per run.",
+                step=step,
+                argument=f"outputs[{index}]",
+            )
+        checked.append(data)
+    _check_unique(checked, step, "outputs")
+    return checked
+
+
+def _check_unique(data: Iterable[DataInput], step: str, argument: str) -> None:
+    seen: set[str] = set()
+    for item in data:
+        if item.name in seen:
+            raise PipelineDefinitionError(
+                f'data "{item.name}" is listed twice.',
+                fix="List each data object once.",
+                step=step,
+                argument=argument,
+            )
+        seen.add(item.name)
+
+
+def _check_compute_target(compute_target: Any, step: str) -> str:
+    target = "local" if compute_target is None else compute_target
+    if not isinstance(target, str) or not target:
+        raise PipelineDefinitionError(
+            f"compute_target {compute_target!r} is not a target name.",
+            fix='Give the name of a compute target connection, or "local".',
+            step=step,
+            argument="compute_target",
+        )
+    return target
+
+
+def _check_source_directory(source_directory: Any, base: Path) -> Path:
+    folder = base if source_directory is None else base / Path(source_directory)
+    if not folder.is_dir():
+        raise PipelineDefinitionError(
+            f"source_directory {str(source_directory)!r} is not a folder (looked for {folder}).",
+            fix="Give a folder relative to the DAG file, holding the step's script.",
+            argument="source_directory",
+        )
+    return folder.resolve()
+
+
+def _check_script(script_name: Any, source_directory: Path) -> str:
+    if not isinstance(script_name, str) or not script_name:
+        raise PipelineDefinitionError(
+            "no script_name was given.",
+            fix="Name the script to run, relative to source_directory.",
+            argument="script_name",
+        )
+    script = (source_directory / script_name).resolve()
+    if not script.is_relative_to(source_directory) or not script.is_file():
+        raise PipelineDefinitionError(
+            f"script_name {script_name!r} is not a file in source_directory {source_directory}.",
+            fix="Put the script in source_directory, or fix the name or the folder.",
+            argument="script_name",
+        )
+    return script.relative_to(source_directory).as_posix()
+
+
+def _parameters_in(values: Iterable[Any]) -> dict[str, PipelineParameter]:
+    return {value.name: value for value in values if isinstance(value, PipelineParameter)}
+
+
+def _adopt_argument_data(step: PythonScriptStep, arguments: Sequence[Any]) -> None:
+    """Data used in arguments must be declared; a DataReference can only be an input."""
+    declared = set(step.input_names) | set(step.output_names)
+    for index, value in enumerate(arguments):
+        if isinstance(value, DataReference) and value.name not in declared:
+            step.inputs.append(value)
+            declared.add(value.name)
+        elif isinstance(value, PipelineData) and value.name not in declared:
+            raise PipelineDefinitionError(
+                f'PipelineData "{value.name}" is in the arguments but in neither inputs= '
+                "nor outputs=.",
+                fix="Add it to outputs= if this step writes it, or to inputs= if it reads it.",
+                step=step.name,
+                argument=f"arguments[{index}]",
+            )
+    for data in step.outputs:
+        if data.name in step.input_names:
+            raise PipelineDefinitionError(
+                f'data "{data.name}" is both an input and an output of the step.',
+                fix="Write the result to a new PipelineData.",
+                step=step.name,
+                argument="outputs",
+            )

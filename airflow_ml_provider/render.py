@@ -1,0 +1,138 @@
+"""Steps as Airflow task groups: one group per step, wired by the data between them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.sdk import DAG, Param, TaskGroup
+from airflow.sdk.definitions._internal.contextmanager import DagContext
+
+from airflow_ml_provider.operators.step import StepRunOperator
+from airflow_ml_provider.pipeline.data import PipelineParameter
+from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
+from airflow_ml_provider.pipeline.graph import PipelineGraph
+from airflow_ml_provider.pipeline.steps import PythonScriptStep, Step
+
+_PIPELINE_ATTRIBUTE = "_ml_pipeline"
+
+
+def current_dag_id() -> str | None:
+    dag = DagContext.get_current()
+    return dag.dag_id if dag is not None else None
+
+
+def pipeline_of(dag: DAG) -> PipelineGraph:
+    """The pipeline graph kept on a DAG (created on first use)."""
+    graph = getattr(dag, _PIPELINE_ATTRIBUTE, None)
+    if graph is None:
+        graph = PipelineGraph(dag_id=dag.dag_id)
+        setattr(dag, _PIPELINE_ATTRIBUTE, graph)
+    return graph
+
+
+def attach_to_current_dag(step: Step) -> None:
+    """Add ``step`` to the DAG being defined (if any) and wire it to its producers/consumers."""
+    dag = DagContext.get_current()
+    if dag is None:
+        return
+    for parameter in getattr(step, "parameters", {}).values():
+        declare_parameter(dag, parameter, step.name)
+    graph = pipeline_of(dag)
+    new_edges = graph.add(step)
+    step.dag_id = dag.dag_id
+    _render(step, dag, graph)
+    for producer, consumer in new_edges:
+        graph.steps[producer].task_group >> graph.steps[consumer].task_group
+
+
+def order_steps(before: Step, after: Step) -> None:
+    """``before >> after`` for steps: ordering without data."""
+    if before.task_group is None or after.task_group is None:
+        raise PipelineDefinitionError(
+            f'cannot order "{before.name}" before "{after.name}": both must be created '
+            "inside the same `with DAG(...)` block first.",
+            fix="Create both steps inside the DAG, then use >> or run_after().",
+            step=after.name,
+        )
+    graph = pipeline_of(before.task_group.dag)
+    graph.add_order(before.name, after.name)
+    before.task_group >> after.task_group
+
+
+def declare_parameter(dag: DAG, parameter: PipelineParameter, step: str) -> None:
+    """Declare the DAG Param for a PipelineParameter, or check the DAG's own one agrees."""
+    params = dag.params
+    if parameter.name not in params:
+        if parameter.default_value is None:
+            raise PipelineDefinitionError(
+                f'PipelineParameter "{parameter.name}" has no default_value and the DAG has no '
+                "Param of that name.",
+                fix=f'Give PipelineParameter("{parameter.name}", default_value=...) or declare '
+                f'params={{"{parameter.name}": Param(...)}} on the DAG.',
+                dag_id=dag.dag_id,
+                step=step,
+                argument=parameter.name,
+            )
+        params[parameter.name] = Param(parameter.default_value, type=json_type(parameter.default_value))
+        return
+    declared = params.get_param(parameter.name)
+    declared_types = _declared_types(declared)
+    if parameter.default_value is None or not declared_types:
+        return
+    if json_type(parameter.default_value) not in declared_types and not (
+        json_type(parameter.default_value) == "integer" and "number" in declared_types
+    ):
+        raise PipelineDefinitionError(
+            f'PipelineParameter "{parameter.name}" has a default of type '
+            f"{json_type(parameter.default_value)} ({parameter.default_value!r}), but the DAG "
+            f"declares Param \"{parameter.name}\" of type {' or '.join(sorted(declared_types))}.",
+            fix="Make the two agree, or drop default_value and let the DAG Param decide.",
+            dag_id=dag.dag_id,
+            step=step,
+            argument=parameter.name,
+        )
+
+
+def json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return "null" if value is None else "string"
+
+
+def _declared_types(param: Param) -> set[str]:
+    declared = param.schema.get("type")
+    if declared is None and param.value is not None and not _is_unset(param.value):
+        return {json_type(param.value)}
+    if isinstance(declared, str):
+        return {declared}
+    return set(declared or [])
+
+
+def _is_unset(value: Any) -> bool:
+    return type(value).__name__ == "ArgNotSet"
+
+
+def _render(step: Step, dag: DAG, graph: PipelineGraph) -> None:
+    if not isinstance(step, PythonScriptStep):
+        raise TypeError(f"no renderer for step kind {type(step).__name__}")
+    with TaskGroup(group_id=step.name, dag=dag, tooltip=f"{step.kind} step {step.name}") as group:
+        run = StepRunOperator(
+            task_id="run",
+            step=step,
+            pipeline=graph,
+            dag=dag,
+            trigger_rule="none_failed",
+            doc_md=f"Runs `{step.script_name}` of step **{step.name}**.",
+        )
+    step.task_group = group
+    step.task_ids["run"] = run.task_id

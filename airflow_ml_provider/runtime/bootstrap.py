@@ -1,0 +1,52 @@
+"""Runs a step script as ``__main__`` and records the first-party modules it imported.
+
+Started as ``python bootstrap.py RECORD_FILE SCRIPT [ARGS...]``. Standard library only,
+so it works in any Python the script runs in (a virtualenv, a container).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import sys
+import sysconfig
+
+
+def _third_party_roots() -> list[str]:
+    paths = sysconfig.get_paths()
+    roots = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    roots.update({sys.prefix, sys.base_prefix, sys.exec_prefix})
+    return sorted(os.path.realpath(root) for root in roots)
+
+
+def _first_party_modules(script: str) -> list[str]:
+    """Files of imported modules that belong to the user, not to Python or installed packages."""
+    roots = _third_party_roots()
+    found = set()
+    for module in list(sys.modules.values()):
+        filename = getattr(module, "__file__", None)
+        if not filename or not filename.endswith(".py"):
+            continue
+        real = os.path.realpath(filename)
+        if real == script or real == os.path.realpath(__file__):
+            continue
+        if not any(real.startswith(root + os.sep) for root in roots):
+            found.add(real)
+    return sorted(found)
+
+
+def main() -> None:
+    record_file, script, *arguments = sys.argv[1:]
+    script = os.path.realpath(script)
+    sys.argv = [script, *arguments]
+    sys.path[0] = os.path.dirname(script)
+    try:
+        runpy.run_path(script, run_name="__main__")
+    finally:
+        with open(record_file, "w", encoding="utf-8") as handle:
+            json.dump({"imported_modules": _first_party_modules(script)}, handle)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,73 @@
+"""One step attempt: stage inputs, run the script, publish outputs. No Airflow here."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from airflow_ml_provider.runtime import bootstrap
+from airflow_ml_provider.runtime.process import run_script
+from airflow_ml_provider.runtime.spec import OutputRecord, StepResult, StepSpec
+from airflow_ml_provider.runtime.staging import OutputStaging, stage_input
+
+Log = Callable[[str], None]
+
+
+def run_step(spec: StepSpec, *, info: Log, warning: Log) -> StepResult:
+    """Run one attempt of a step; outputs are published only if the script succeeded."""
+    work = Path(spec.work_directory)
+    work.mkdir(parents=True, exist_ok=True)
+    staged = {item.name: stage_input(item, work / "inputs", info) for item in spec.inputs}
+    outputs = {item.name: OutputStaging(item, work) for item in spec.outputs}
+    try:
+        paths = {**staged, **{name: str(staging.path) for name, staging in outputs.items()}}
+        arguments = [_render(token, paths, spec.step) for token in spec.arguments]
+        record_file = work / "imports.json"
+        script = str(Path(spec.source_directory) / spec.script)
+        info(f'step "{spec.step}": running {spec.script} {" ".join(arguments)}')
+        run_script(
+            [spec.python, bootstrap.__file__, str(record_file), script, *arguments],
+            step=spec.step,
+            script=spec.script,
+            cwd=spec.source_directory,
+            environment=_script_environment(spec),
+            log_stdout=info,
+            log_stderr=warning,
+        )
+        published: dict[str, OutputRecord] = {}
+        for name, staging in outputs.items():
+            published[name] = staging.publish()
+            info(f'output "{name}": published {published[name].uri} ({published[name].digest})')
+        return StepResult(published, _imported_modules(record_file))
+    finally:
+        for staging in outputs.values():
+            staging.discard()
+        shutil.rmtree(work / "inputs", ignore_errors=True)
+
+
+def _render(token: dict[str, str], paths: dict[str, str], step: str) -> str:
+    if token["kind"] == "data":
+        if token["value"] not in paths:
+            raise ValueError(f'step "{step}": argument refers to unknown data "{token["value"]}"')
+        return paths[token["value"]]
+    return token["value"]
+
+
+def _script_environment(spec: StepSpec) -> dict[str, str]:
+    python_path = [*spec.python_path, os.environ.get("PYTHONPATH", "")]
+    return {
+        **spec.environment,
+        "PYTHONPATH": os.pathsep.join(path for path in python_path if path),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _imported_modules(record_file: Path) -> list[str] | None:
+    """The modules the script imported, or None when it exited without saying (fail closed)."""
+    try:
+        return list(json.loads(record_file.read_text())["imported_modules"])
+    except (OSError, ValueError, KeyError):
+        return None
