@@ -20,7 +20,14 @@ _EXPORTS = {
     "Datastore": "airflow_ml_provider.datastore",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "DataReference",
+    "Datastore",
+    "PipelineData",
+    "PipelineDefinitionError",
+    "PipelineParameter",
+    "PythonScriptStep",
+]
 
 if TYPE_CHECKING:
     from airflow_ml_provider.datastore import Datastore

@@ -85,7 +85,7 @@ def declare_parameter(dag: DAG, parameter: PipelineParameter, step: str) -> None
         raise PipelineDefinitionError(
             f'PipelineParameter "{parameter.name}" has a default of type '
             f"{json_type(parameter.default_value)} ({parameter.default_value!r}), but the DAG "
-            f"declares Param \"{parameter.name}\" of type {' or '.join(sorted(declared_types))}.",
+            f'declares Param "{parameter.name}" of type {" or ".join(sorted(declared_types))}.',
             fix="Make the two agree, or drop default_value and let the DAG Param decide.",
             dag_id=dag.dag_id,
             step=step,

@@ -36,10 +36,14 @@ with DAG("data_dependency", schedule=None, tags=["ml-pipeline", "example"]):
     compareStep = PythonScriptStep(
         script_name="compare.py",
         arguments=[
-            "--compare_data1", processed_data1,
-            "--compare_data2", processed_data2,
-            "--output_compare", processed_data3,
-            "--pipeline_param", pipeline_param,
+            "--compare_data1",
+            processed_data1,
+            "--compare_data2",
+            processed_data2,
+            "--output_compare",
+            processed_data3,
+            "--pipeline_param",
+            pipeline_param,
         ],
         inputs=[processed_data1, processed_data2],
         outputs=[processed_data3],

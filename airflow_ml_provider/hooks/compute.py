@@ -8,6 +8,8 @@ from typing import Any
 from airflow.exceptions import AirflowNotFoundException
 from airflow.sdk import BaseHook
 
+from airflow_ml_provider.hooks.datastore import connection_fields
+
 LOCAL = "local"
 KINDS = ("local", "venv", "docker", "kubernetes")
 
@@ -55,7 +57,7 @@ class ComputeTargetHook(BaseHook):
                 f'compute target "{name}": connection "{name}" is of type '
                 f"{connection.conn_type!r}, not {self.conn_type!r}."
             )
-        extra = dict(connection.extra_dejson)
+        extra = connection_fields(connection.extra_dejson, self.conn_type)
         kind = extra.pop("kind", LOCAL)
         if kind not in KINDS:
             raise ComputeTargetError(

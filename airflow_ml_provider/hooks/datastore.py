@@ -72,7 +72,7 @@ class DatastoreHook(BaseHook):
                 f'datastore "{name}": connection "{name}" is of type {connection.conn_type!r}, '
                 f"not {self.conn_type!r}. Give the datastore its own connection."
             )
-        extra = connection.extra_dejson
+        extra = connection_fields(connection.extra_dejson, self.conn_type)
         base_uri = extra.get("base_uri") or connection.host
         if not base_uri:
             raise DatastoreError(
@@ -97,3 +97,13 @@ def _storage_options(extra: dict[str, Any]) -> dict[str, Any]:
     if extra.get("endpoint_url"):
         options.setdefault("client_kwargs", {})["endpoint_url"] = extra["endpoint_url"]
     return dict(options)
+
+
+def connection_fields(extra: dict[str, Any], conn_type: str) -> dict[str, Any]:
+    """A connection's form fields, whether stored plainly or as ``extra__<type>__<field>``."""
+    prefix = f"extra__{conn_type}__"
+    fields = {key: value for key, value in extra.items() if not key.startswith(prefix)}
+    for key, value in extra.items():
+        if key.startswith(prefix) and value not in (None, ""):
+            fields.setdefault(key[len(prefix) :], value)
+    return fields

@@ -41,7 +41,14 @@ def safe_path_part(value: str) -> str:
 def pipeline_data_path(dag_id: str, run_id: str, step: str, attempt: int, output: str) -> str:
     """Where a PipelineData output lives on its datastore: one place per run, step and attempt."""
     return "/".join(
-        [PIPELINE_DATA_FOLDER, safe_path_part(dag_id), safe_path_part(run_id), step, f"attempt-{attempt}", output]
+        [
+            PIPELINE_DATA_FOLDER,
+            safe_path_part(dag_id),
+            safe_path_part(run_id),
+            step,
+            f"attempt-{attempt}",
+            output,
+        ]
     )
 
 
@@ -108,7 +115,9 @@ class StepRunOperator(BaseOperator):
             )
         reference = self._produced_reference(data.name, context)
         datastore = DatastoreHook(data.datastore or "default").resolve()
-        return InputSpec(data.name, reference["uri"], input_mode(data.mode, datastore), datastore.storage_options)
+        return InputSpec(
+            data.name, reference["uri"], input_mode(data.mode, datastore), datastore.storage_options
+        )
 
     def _produced_reference(self, data_name: str, context: Context) -> dict[str, Any]:
         producer_name = self.pipeline.producer_of(data_name)
@@ -137,8 +146,7 @@ class StepRunOperator(BaseOperator):
         ti = context["ti"]
         produced_by = {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id, "try": ti.try_number}
         return {
-            name: {**record.to_dict(), "produced_by": produced_by}
-            for name, record in result.outputs.items()
+            name: {**record.to_dict(), "produced_by": produced_by} for name, record in result.outputs.items()
         }
 
 

@@ -29,13 +29,13 @@ class PipelineGraph:
             raise self._error(
                 step.name, "name", "another step already has this name.", "Give each step its own name."
             )
-        for data in step.outputs:
-            if data.name in self.producers:
+        for output in step.outputs:
+            if output.name in self.producers:
                 raise self._error(
                     step.name,
                     "outputs",
-                    f'PipelineData "{data.name}" is already produced by step '
-                    f'"{self.producers[data.name]}"; an output must have exactly one producer.',
+                    f'PipelineData "{output.name}" is already produced by step '
+                    f'"{self.producers[output.name]}"; an output must have exactly one producer.',
                     "Give each step's output its own PipelineData.",
                 )
         new_edges = [
@@ -43,12 +43,12 @@ class PipelineGraph:
             for data in step.inputs
             if isinstance(data, PipelineData) and data.name in self.producers
         ]
-        for data in step.outputs:
-            new_edges += [(step.name, consumer) for consumer in self.consumers.get(data.name, [])]
+        for output in step.outputs:
+            new_edges += [(step.name, consumer) for consumer in self.consumers.get(output.name, [])]
         self._refuse_cycle(step.name, new_edges)
         self.steps[step.name] = step
-        for data in step.outputs:
-            self.producers[data.name] = step.name
+        for output in step.outputs:
+            self.producers[output.name] = step.name
         for data in step.inputs:
             if isinstance(data, PipelineData):
                 self.consumers.setdefault(data.name, []).append(step.name)

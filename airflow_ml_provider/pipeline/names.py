@@ -20,8 +20,7 @@ def check_name(value: object, *, what: str, step: str | None, argument: str) -> 
     raise PipelineDefinitionError(
         f"{what} {value!r} is not a safe name: it becomes a folder name on the datastore "
         "and part of an Airflow task id.",
-        fix="Use 1-100 letters, digits, '_' or '-', not starting with '-' (for example "
-        '"train_model").',
+        fix="Use 1-100 letters, digits, '_' or '-', not starting with '-' (for example \"train_model\").",
         step=step,
         argument=argument,
     )

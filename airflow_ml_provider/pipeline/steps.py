@@ -125,8 +125,7 @@ class PythonScriptStep(Step):
             self.source_directory = _check_source_directory(source_directory, base)
             self.script_name = _check_script(script_name, self.source_directory)
             self.arguments: list[ArgumentToken] = [
-                tokenize(value, argument=f"arguments[{index}]")
-                for index, value in enumerate(arguments or [])
+                tokenize(value, argument=f"arguments[{index}]") for index, value in enumerate(arguments or [])
             ]
             self.params: dict[str, ArgumentToken] = {
                 str(key): tokenize(value, argument=f"params[{key!r}]")
@@ -176,8 +175,7 @@ def _check_outputs(outputs: Sequence[PipelineData] | None, step: str) -> list[Pi
     for index, data in enumerate(outputs or []):
         if not isinstance(data, PipelineData):
             raise PipelineDefinitionError(
-                f"outputs[{index}] is a {type(data).__name__}; only PipelineData can be "
-                "written by a step.",
+                f"outputs[{index}] is a {type(data).__name__}; only PipelineData can be written by a step.",
                 fix="Declare the output as PipelineData(name); its location is chosen per run.",
                 step=step,
                 argument=f"outputs[{index}]",
@@ -253,8 +251,7 @@ def _adopt_argument_data(step: PythonScriptStep, arguments: Sequence[Any]) -> No
             declared.add(value.name)
         elif isinstance(value, PipelineData) and value.name not in declared:
             raise PipelineDefinitionError(
-                f'PipelineData "{value.name}" is in the arguments but in neither inputs= '
-                "nor outputs=.",
+                f'PipelineData "{value.name}" is in the arguments but in neither inputs= nor outputs=.',
                 fix="Add it to outputs= if this step writes it, or to inputs= if it reads it.",
                 step=step.name,
                 argument=f"arguments[{index}]",

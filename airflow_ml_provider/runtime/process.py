@@ -20,8 +20,7 @@ class ScriptFailedError(RuntimeError):
         self.stderr_tail = stderr_tail
         tail = "\n".join(f"    {line}" for line in stderr_tail) or "    (nothing on stderr)"
         super().__init__(
-            f'step "{step}": script {script} exited with code {returncode}. '
-            f"Last lines of its stderr:\n{tail}"
+            f'step "{step}": script {script} exited with code {returncode}. Last lines of its stderr:\n{tail}'
         )
 
 

@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(columns_file, encoding="utf-8") as f:
         columns: list[str] = json.load(f)
     test = pd.read_csv(test_file)
-    missing = [c for c in columns + [TARGET] if c not in test.columns]
+    missing = [c for c in [*columns, TARGET] if c not in test.columns]
     if missing:
         print(f"error: {test_file} lacks columns: {', '.join(missing)}", file=sys.stderr)
         return 1

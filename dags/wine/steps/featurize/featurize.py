@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {source} not found (run the ingest step first)", file=sys.stderr)
         return 1
 
-    df = add_features(pd.read_csv(source))[FEATURE_COLUMNS + [TARGET]]
+    df = add_features(pd.read_csv(source))[[*FEATURE_COLUMNS, TARGET]]
     try:
         train, test = train_test_split(
             df, test_size=args.test_size, random_state=0, stratify=df[TARGET]

@@ -9,7 +9,7 @@ import sys
 import pandas as pd
 from wine.features import RAW_COLUMNS, TARGET
 
-REQUIRED_COLUMNS = RAW_COLUMNS + [TARGET]
+REQUIRED_COLUMNS = [*RAW_COLUMNS, TARGET]
 
 
 def validate(df: pd.DataFrame) -> list[str]:

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {path} not found", file=sys.stderr)
             return 1
     rows = pd.read_csv(args.input)
-    missing = [c for c in ["id"] + RAW_COLUMNS if c not in rows.columns]
+    missing = [c for c in ["id", *RAW_COLUMNS] if c not in rows.columns]
     if missing:
         print(f"error: {args.input} lacks columns: {', '.join(missing)}", file=sys.stderr)
         return 1

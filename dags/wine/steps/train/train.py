@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(columns_file, encoding="utf-8") as f:
         columns: list[str] = json.load(f)
     train = pd.read_csv(train_file)
-    missing = [c for c in columns + [TARGET] if c not in train.columns]
+    missing = [c for c in [*columns, TARGET] if c not in train.columns]
     if missing:
         print(f"error: {train_file} lacks columns: {', '.join(missing)}", file=sys.stderr)
         return 1

@@ -1,0 +1,35 @@
+# Two entry points: `make demo` (the example pipeline, twice) and `make test` (everything).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_HOME := $(CURDIR)/.demo/airflow
+DEMO_ENV := AIRFLOW_HOME=$(DEMO_HOME) AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
+	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__LOGGING__LOGGING_LEVEL=WARNING
+
+.PHONY: demo test lint env
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+env: $(BIN)/.installed
+
+demo: $(BIN)/.installed
+	rm -rf $(CURDIR)/.demo
+	$(DEMO_ENV) $(BIN)/airflow db migrate > /dev/null
+	$(DEMO_ENV) $(BIN)/airflow-ml datastore upload dags/wine/data --target-path samples/wine
+	@echo "== first run: every step runs =="
+	$(DEMO_ENV) $(BIN)/airflow-ml run wine_classifier
+	@echo "== second run: nothing changed =="
+	$(DEMO_ENV) $(BIN)/airflow-ml run wine_classifier
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: $(BIN)/.installed
+	$(BIN)/python -m pytest
+	$(BIN)/ruff check .
+	$(BIN)/mypy

@@ -1,0 +1,112 @@
+"""``airflow-ml``: validate pipelines, put data on datastores, run a pipeline and show its steps."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="ML pipelines on Airflow: validate, datastores, runs.", no_args_is_help=True)
+datastore_app = typer.Typer(help="Put data on a datastore.", no_args_is_help=True)
+app.add_typer(datastore_app, name="datastore")
+console = Console()
+if not console.is_terminal:
+    console = Console(width=200)
+
+_ERROR_MARKERS = ("PipelineDefinitionError: ", "AirflowClusterPolicyViolation: ")
+
+
+def _error_text(import_error: str) -> str:
+    """The user's part of an import error: our message without the traceback above it."""
+    for marker in _ERROR_MARKERS:
+        if marker in import_error:
+            return import_error.rsplit(marker, 1)[1].strip()
+    lines = [line for line in import_error.strip().splitlines() if line.strip()]
+    return lines[-1] if lines else import_error
+
+
+@app.command()
+def validate(dags_folder: Annotated[Path, typer.Argument(help="Folder of DAG files")]) -> None:
+    """Check every DAG file in DAGS_FOLDER: data wiring, scripts, names, parameters."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(dags_folder), safe_mode=False)
+    for path, error in sorted(bag.import_errors.items()):
+        console.print(f"[red]error[/red] {path}: {_error_text(error)}", soft_wrap=True)
+    for dag_id in sorted(bag.dag_ids):
+        console.print(f"[green]ok[/green] {dag_id}")
+    if bag.import_errors:
+        raise typer.Exit(code=1)
+
+
+@datastore_app.command("upload")
+def datastore_upload(
+    source: Annotated[Path, typer.Argument(help="A file or a folder to upload")],
+    datastore: Annotated[str, typer.Option(help="Datastore name")] = "default",
+    target_path: Annotated[str, typer.Option(help="Folder on the datastore")] = "",
+    overwrite: Annotated[bool, typer.Option(help="Replace files that exist")] = False,
+) -> None:
+    """Copy local data onto a datastore (as Azure ML's Datastore.upload)."""
+    from airflow_ml_provider.datastore import Datastore
+
+    store = Datastore(datastore)
+    if source.is_dir():
+        store.upload(source, target_path, overwrite=overwrite)
+    else:
+        store.upload_files([source], target_path, overwrite=overwrite)
+
+
+def _parse_params(values: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for item in values:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{item!r} is not NAME=VALUE")
+        try:
+            params[key] = json.loads(raw)
+        except ValueError:
+            params[key] = raw
+    return params
+
+
+@app.command()
+def run(
+    dag_id: Annotated[str, typer.Argument(help="The pipeline (DAG id) to run")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE")] = None,
+    conf: Annotated[str | None, typer.Option(help="Run conf as JSON")] = None,
+) -> None:
+    """Run a pipeline once, in this process, and print its steps with status and outputs."""
+    from airflow_ml_provider.runs import run_pipeline
+
+    run_conf = {**json.loads(conf or "{}"), **_parse_params(param or [])}
+    dag_run, summaries = run_pipeline(dag_id, run_conf)
+    table = Table(title=f"{dag_id}  {dag_run.run_id}  {dag_run.state}")
+    for column in ("step", "status", "output", "location", "digest"):
+        table.add_column(column, overflow="fold")
+    for summary in summaries:
+        rows = sorted(summary.outputs.items()) or [("", {})]
+        for index, (name, reference) in enumerate(rows):
+            table.add_row(
+                summary.name if index == 0 else "",
+                summary.status if index == 0 else "",
+                name,
+                str(reference.get("uri", "")),
+                str(reference.get("digest", ""))[:19],
+            )
+    console.print(table)
+    if str(dag_run.state) != "success":
+        raise typer.Exit(code=1)
+
+
+def main() -> None:
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    app()
+
+
+if __name__ == "__main__":
+    main()

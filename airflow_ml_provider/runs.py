@@ -1,0 +1,73 @@
+"""What happened to each step of a DAG run: read from Airflow's metadata database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow.models.taskinstance import TaskInstance
+from airflow.models.xcom import XComModel
+from airflow.utils.session import create_session
+from sqlalchemy import select
+
+from airflow_ml_provider.pipeline.graph import PipelineGraph
+
+
+@dataclass
+class StepSummary:
+    """One step of one run: ``status`` is ran, reused, failed, skipped or the task state."""
+
+    name: str
+    status: str
+    outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _status(states: dict[str, str | None]) -> str:
+    run, reuse = states.get("run"), states.get("reuse")
+    if run == "success":
+        return "ran"
+    if run == "skipped" and reuse == "success":
+        return "reused"
+    if "failed" in (run, reuse):
+        return "failed"
+    return str(run or reuse or "not started")
+
+
+def step_summaries(graph: PipelineGraph, dag_id: str, run_id: str) -> list[StepSummary]:
+    """Each step's status and output references for one DAG run, in definition order."""
+    with create_session() as session:
+        states = {
+            ti.task_id: (str(ti.state) if ti.state is not None else None)
+            for ti in session.scalars(
+                select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
+            )
+        }
+        published = {
+            row.task_id: XComModel.deserialize_value(row)
+            for row in session.scalars(
+                select(XComModel).where(
+                    XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.key == "return_value"
+                )
+            )
+        }
+    summaries = []
+    for step in graph.steps.values():
+        step_states = {role: states.get(task_id) for role, task_id in step.task_ids.items()}
+        outputs: dict[str, dict[str, Any]] = {}
+        for task_id in step.task_ids.values():
+            value = published.get(task_id)
+            if isinstance(value, dict):
+                outputs.update(value)
+        summaries.append(StepSummary(step.name, _status(step_states), outputs))
+    return summaries
+
+
+def run_pipeline(dag_id: str, conf: dict[str, Any] | None = None) -> tuple[Any, list[StepSummary]]:
+    """Run a pipeline once in this process (``dag.test()``) and summarise its steps."""
+    from airflow.utils.cli import get_bagged_dag
+
+    from airflow_ml_provider.render import pipeline_of
+
+    dag = get_bagged_dag(None, dag_id)
+    dag_run = dag.test(run_conf=conf or None)
+    return dag_run, step_summaries(pipeline_of(dag), dag_id, dag_run.run_id)

@@ -1,0 +1,61 @@
+"""Test setup: a private AIRFLOW_HOME with a SQLite metadata DB and a copy of dags/.
+
+The environment is set at import time, before anything imports Airflow, because
+Airflow reads its configuration once, on first import.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+_HOME = Path(tempfile.mkdtemp(prefix="aml-tests-"))
+DAGS_FOLDER = _HOME / "dags"
+
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+    }
+)
+shutil.copytree(REPO / "dags", DAGS_FOLDER)
+
+
+def _airflow(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "airflow", *args], capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated SQLite metadata DB and the sample data on the default datastore."""
+    result = _airflow("db", "migrate")
+    assert result.returncode == 0, result.stderr[-2000:]
+    from airflow_ml_provider.datastore import Datastore
+
+    Datastore().upload(REPO / "dags" / "wine" / "data", "samples/wine", show_progress=False)
+    Datastore().upload_files(
+        [REPO / "dags" / "data_dependency" / "data" / "20news.txt"], "samples", show_progress=False
+    )
+    return _HOME
+
+
+@pytest.fixture
+def dags_folder() -> Path:
+    return DAGS_FOLDER
+
+
+@pytest.fixture
+def airflow_cli():
+    return _airflow
