@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import Sequence
 from typing import Any
 
 from airflow.exceptions import AirflowException
@@ -18,6 +17,7 @@ from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_paramet
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
+from airflow_ml_provider.references import produced_reference
 from airflow_ml_provider.runtime import (
     InputSpec,
     OutputSpec,
@@ -28,10 +28,6 @@ from airflow_ml_provider.runtime import (
 )
 
 PIPELINE_DATA_FOLDER = "pipeline-data"
-
-
-class StepInputError(AirflowException):
-    """An input whose reference could not be found at run time."""
 
 
 def safe_path_part(value: str) -> str:
@@ -113,27 +109,10 @@ class StepRunOperator(BaseOperator):
                 input_mode(data.mode, datastore),
                 datastore.storage_options,
             )
-        reference = self._produced_reference(data.name, context)
+        reference = produced_reference(self.pipeline, self.step.name, data.name, context["ti"])
         datastore = DatastoreHook(data.datastore or "default").resolve()
         return InputSpec(
             data.name, reference["uri"], input_mode(data.mode, datastore), datastore.storage_options
-        )
-
-    def _produced_reference(self, data_name: str, context: Context) -> dict[str, Any]:
-        producer_name = self.pipeline.producer_of(data_name)
-        if producer_name is None:
-            raise StepInputError(
-                f'step "{self.step.name}": no step produces input "{data_name}". '
-                "Add it to the outputs= of the step that writes it."
-            )
-        producer = self.pipeline.steps[producer_name]
-        for task_id in producer_task_ids(producer):
-            published = context["ti"].xcom_pull(task_ids=task_id)
-            if isinstance(published, dict) and data_name in published:
-                return dict(published[data_name])
-        raise StepInputError(
-            f'step "{self.step.name}": step "{producer_name}" published no reference for '
-            f'input "{data_name}" in this run; it must succeed (or be reused) first.'
         )
 
     def _output_spec(self, data: PipelineData, context: Context) -> OutputSpec:
@@ -148,11 +127,6 @@ class StepRunOperator(BaseOperator):
         return {
             name: {**record.to_dict(), "produced_by": produced_by} for name, record in result.outputs.items()
         }
-
-
-def producer_task_ids(step: Any) -> Sequence[str]:
-    """Tasks that may publish a step's outputs in a run: its reuse sensor, then its run task."""
-    return [task_id for task_id in (step.task_ids.get("reuse"), step.task_ids.get("run")) if task_id]
 
 
 def _resolve_parameter(token: ArgumentToken, params: Any) -> dict[str, str]:

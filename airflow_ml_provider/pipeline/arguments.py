@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData, PipelineParameter
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
+from airflow_ml_provider.pipeline.names import check_name
 
 TokenKind = Literal["literal", "parameter", "data"]
 
@@ -34,8 +35,12 @@ def tokenize(value: Any, *, argument: str) -> ArgumentToken:
     if isinstance(value, str | int | float | PurePath):
         return ArgumentToken("literal", str(value))
     if isinstance(value, PipelineParameter):
+        check_name(value.name, what="PipelineParameter name", step=None, argument=argument)
         return ArgumentToken("parameter", value.name)
     if isinstance(value, DataReference | PipelineData):
+        if value.problem is not None:
+            detail = f"{argument}.{value.problem.argument}" if value.problem.argument else argument
+            raise value.problem.located(argument=detail)
         return ArgumentToken("data", value.name)
     raise PipelineDefinitionError(
         f"a value of type {type(value).__name__} ({value!r:.60}) cannot be rendered as a "
@@ -47,7 +52,7 @@ def tokenize(value: Any, *, argument: str) -> ArgumentToken:
 
 
 def render_parameter(value: Any) -> str:
-    """How a parameter value reads on the command line (JSON-like for bools and None)."""
+    """How a parameter value reads on the command line (None as an empty string)."""
     if value is None:
         return ""
     return str(value)

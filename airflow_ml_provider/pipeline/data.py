@@ -1,14 +1,15 @@
 """The data a pipeline is wired by: data references, pipeline data and parameters.
 
 Plain immutable values; nothing here touches storage. Where the data lives is decided
-at run time by the step's run task.
+at run time by the step's run task. A value that is wrong keeps its ``problem``, raised
+by the step that uses it, so the error can name the DAG, the step and the argument.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal, Protocol
 
@@ -68,6 +69,7 @@ class DataReference(_ModeMixin):
     path_on_datastore: str
     name: str
     mode: InputMode | None
+    problem: PipelineDefinitionError | None = field(default=None, compare=False, repr=False, init=False)
 
     def __init__(
         self,
@@ -78,10 +80,17 @@ class DataReference(_ModeMixin):
         *,
         data_reference_name: str | None = None,
     ) -> None:
-        path = _clean_datastore_path(path_on_datastore)
-        ref_name = name or data_reference_name or _name_from_path(path)
-        check_name(ref_name, what="data reference name", step=None, argument="name")
-        _check_mode(mode, ref_name)
+        problem = None
+        path = str(path_on_datastore)
+        ref_name = name or data_reference_name or "data"
+        try:
+            path = _clean_datastore_path(path_on_datastore)
+            ref_name = name or data_reference_name or _name_from_path(path)
+            check_name(ref_name, what="data reference name", step=None, argument="name")
+            _check_mode(mode, ref_name)
+        except PipelineDefinitionError as error:
+            problem = error
+        object.__setattr__(self, "problem", problem)
         object.__setattr__(self, "datastore", _datastore_name(datastore) or DEFAULT_DATASTORE)
         object.__setattr__(self, "path_on_datastore", path)
         object.__setattr__(self, "name", ref_name)
@@ -103,11 +112,15 @@ class PipelineData(_ModeMixin):
     datastore: str | None = None
     is_directory: bool = True
     mode: InputMode | None = None
+    problem: PipelineDefinitionError | None = field(default=None, compare=False, repr=False, init=False)
 
     def __post_init__(self) -> None:
-        check_name(self.name, what="PipelineData name", step=None, argument="name")
         object.__setattr__(self, "datastore", _datastore_name(self.datastore))
-        _check_mode(self.mode, self.name)
+        try:
+            check_name(self.name, what="PipelineData name", step=None, argument="name")
+            _check_mode(self.mode, self.name)
+        except PipelineDefinitionError as error:
+            object.__setattr__(self, "problem", error)
 
     def __str__(self) -> str:
         return f"$AML_PIPELINEDATA_{self.name}"
@@ -119,9 +132,6 @@ class PipelineParameter:
 
     name: str
     default_value: Any = None
-
-    def __post_init__(self) -> None:
-        check_name(self.name, what="PipelineParameter name", step=None, argument="name")
 
     def __str__(self) -> str:
         return f"$AML_PARAMETER_{self.name}"

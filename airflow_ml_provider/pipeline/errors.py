@@ -36,12 +36,14 @@ class PipelineDefinitionError(ValueError):
         prefix = ", ".join(where)
         return f"{prefix}: {self.problem} {self.fix}" if prefix else f"{self.problem} {self.fix}"
 
-    def located(self, *, dag_id: str | None = None, step: str | None = None) -> PipelineDefinitionError:
-        """The same error with the DAG (or step) filled in where it was not known yet."""
+    def located(
+        self, *, dag_id: str | None = None, step: str | None = None, argument: str | None = None
+    ) -> PipelineDefinitionError:
+        """The same error with the DAG, step (or a more precise argument) filled in."""
         return PipelineDefinitionError(
             self.problem,
             fix=self.fix,
             dag_id=self.dag_id or dag_id,
             step=self.step or step,
-            argument=self.argument,
+            argument=argument or self.argument,
         )

@@ -57,7 +57,14 @@ class PipelineGraph:
 
     def add_order(self, before: str, after: str) -> None:
         """An ordering edge with no data (``>>`` / ``run_after``)."""
-        self._refuse_cycle(after, [(before, after)])
+        edges = self.edges | {(before, after)}
+        if _reaches(edges, {after}, before):
+            raise self._error(
+                after,
+                "run_after",
+                f'ordering it after "{before}" makes a cycle: "{before}" already runs after it.',
+                "Remove one of the >> / run_after() orderings.",
+            )
         self.edges.add((before, after))
 
     def producer_of(self, data_name: str) -> str | None:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 from airflow_ml_provider.pipeline.arguments import ArgumentToken, tokenize
 from airflow_ml_provider.pipeline.data import DataInput, DataReference, PipelineData, PipelineParameter
+from airflow_ml_provider.pipeline.environment import Environment
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
 from airflow_ml_provider.pipeline.names import check_name
 
@@ -107,10 +108,19 @@ class PythonScriptStep(Step):
         source_directory: str | os.PathLike[str] | None = None,
         allow_reuse: bool = True,
         version: str | None = None,
+        environment: Environment | None = None,
         *,
         base_directory: str | os.PathLike[str] | None = None,
     ) -> None:
-        step_name = name if name is not None else Path(script_name or "").stem
+        if name is None and not script_name:
+            raise _with_current_dag(
+                PipelineDefinitionError(
+                    "no script_name was given.",
+                    fix="Name the script to run, relative to source_directory.",
+                    argument="script_name",
+                )
+            )
+        step_name = name if name is not None else Path(str(script_name)).stem
         try:
             super().__init__(
                 name=step_name,
@@ -123,6 +133,7 @@ class PythonScriptStep(Step):
             base = Path(base_directory) if base_directory else _defining_file_directory()
             self.base_directory = base
             self.source_directory = _check_source_directory(source_directory, base)
+            self.environment = environment
             self.script_name = _check_script(script_name, self.source_directory)
             self.arguments: list[ArgumentToken] = [
                 tokenize(value, argument=f"arguments[{index}]") for index, value in enumerate(arguments or [])
@@ -165,6 +176,7 @@ def _check_inputs(inputs: Sequence[DataInput] | None, step: str) -> list[DataInp
                 step=step,
                 argument=f"inputs[{index}]",
             )
+        check_data(data, step=step, argument=f"inputs[{index}]")
         checked.append(data)
     _check_unique(checked, step, "inputs")
     return checked
@@ -180,9 +192,17 @@ def _check_outputs(outputs: Sequence[PipelineData] | None, step: str) -> list[Pi
                 step=step,
                 argument=f"outputs[{index}]",
             )
+        check_data(data, step=step, argument=f"outputs[{index}]")
         checked.append(data)
     _check_unique(checked, step, "outputs")
     return checked
+
+
+def check_data(data: DataInput, *, step: str, argument: str) -> None:
+    """Raise the problem a data object was built with, located at its use."""
+    if data.problem is not None:
+        detail = f"{argument}.{data.problem.argument}" if data.problem.argument else argument
+        raise data.problem.located(step=step, argument=detail)
 
 
 def _check_unique(data: Iterable[DataInput], step: str, argument: str) -> None:

@@ -61,7 +61,9 @@ def test_data_wires_consumer_defined_before_its_producer(scripts: str) -> None:
 
 
 def test_data_dependency_chain_like_the_azure_sample(scripts: str) -> None:
-    raw = DataReference(datastore="default", path_on_datastore="samples/20news.txt", data_reference_name="raw")
+    raw = DataReference(
+        datastore="default", path_on_datastore="samples/20news.txt", data_reference_name="raw"
+    )
     d1, d2, d3 = PipelineData("d1"), PipelineData("d2"), PipelineData("d3")
     with DAG("x", schedule=None) as dag:
         compare = PythonScriptStep(
@@ -71,9 +73,7 @@ def test_data_dependency_chain_like_the_azure_sample(scripts: str) -> None:
             outputs=[d3],
             source_directory=scripts,
         )
-        PythonScriptStep(
-            script_name="extract.py", inputs=[d1], outputs=[d2], source_directory=scripts
-        )
+        PythonScriptStep(script_name="extract.py", inputs=[d1], outputs=[d2], source_directory=scripts)
         PythonScriptStep(
             script_name="train.py",
             arguments=["--in", raw, "--out", d1],
@@ -276,11 +276,13 @@ def test_as_mode_sets_the_mode(method: str) -> None:
     assert (ref.mode, data.mode) == (None, None)
 
 
-def test_unknown_mode_is_refused() -> None:
-    with pytest.raises(PipelineDefinitionError) as info:
-        PipelineData("data", mode="copy")  # type: ignore[arg-type]
+def test_unknown_mode_is_refused_where_the_data_is_used(tmp_path: Path) -> None:
+    (tmp_path / "s.py").write_text("")
+    bad = PipelineData("data", mode="copy")  # type: ignore[arg-type]
+    with pytest.raises(PipelineDefinitionError) as info, DAG("modes", schedule=None):
+        PythonScriptStep("s.py", name="s", inputs=[bad], source_directory=str(tmp_path))
 
-    assert info.value.argument == "mode"
+    assert (info.value.dag_id, info.value.step, info.value.argument) == ("modes", "s", "inputs[0].mode")
     assert "'copy'" in str(info.value)
 
 

@@ -1,0 +1,79 @@
+"""Deciding reuse from a pre-image: find a verified hit, or say why not. No Airflow here."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_ml_provider.caching import settings
+from airflow_ml_provider.caching.explain import differences, explain_rerun
+from airflow_ml_provider.caching.fingerprint import fingerprint
+from airflow_ml_provider.caching.parts import module_digests
+from airflow_ml_provider.caching.statcache import StatCache
+from airflow_ml_provider.caching.store import CacheEntry, StepCacheStore
+from airflow_ml_provider.caching.verify import output_problem
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry: CacheEntry
+
+    @property
+    def message(self) -> str:
+        by = self.entry.produced_by
+        return f"reused from run {by.get('run_id')} (task {by.get('task_id')}, attempt {by.get('try')})"
+
+
+def find_hit(
+    store: StepCacheStore,
+    base: str,
+    cache: StatCache,
+    *,
+    warn: Callable[[str], None],
+    now: float | None = None,
+) -> Hit | None:
+    """The newest entry for ``base`` whose modules are unchanged and outputs intact.
+
+    Entries whose outputs are gone or altered, or that outlived the TTL, are evicted.
+    """
+    now = time.time() if now is None else now
+    ttl = settings.cache_ttl_seconds()
+    full = settings.verify_outputs() == "digest"
+    for entry in store.candidates(base):
+        if ttl is not None and entry.created_at + ttl < now:
+            warn(f"cache entry {entry.fingerprint[:12]} is older than the TTL ({ttl:.0f} s): evicted")
+            store.clear(fingerprint=entry.fingerprint)
+            continue
+        if fingerprint(base, module_digests(list(entry.modules), cache)) != entry.fingerprint:
+            continue
+        problems = [
+            problem
+            for name, reference in entry.outputs.items()
+            if (problem := output_problem(name, reference, full=full, cache=cache))
+        ]
+        if problems:
+            warn("; ".join(problems) + f": cache entry {entry.fingerprint[:12]} evicted")
+            store.clear(fingerprint=entry.fingerprint)
+            continue
+        return Hit(entry)
+    return None
+
+
+def explain_miss(
+    store: StepCacheStore, dag_id: str, step: str, pre_image: dict[str, Any], cache: StatCache
+) -> str:
+    """Why the step runs, compared with the newest earlier entry of the same step."""
+    earlier = store.latest(dag_id, step)
+    if earlier is None:
+        return "run: no earlier result of this step in the cache"
+    reasons = differences(
+        earlier.pre_image,
+        pre_image,
+        earlier.modules,
+        module_digests(list(earlier.modules), cache),
+    )
+    if not reasons:
+        return "re-run: the earlier result of this step can no longer be used"
+    return explain_rerun(reasons)

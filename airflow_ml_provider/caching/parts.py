@@ -1,0 +1,75 @@
+"""The parts of a step's pre-image, each from plain values (no Airflow)."""
+
+from __future__ import annotations
+
+import platform
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, digest_of
+from airflow_ml_provider.caching.statcache import StatCache
+from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_parameter
+from airflow_ml_provider.pipeline.steps import PythonScriptStep
+
+
+def step_part(step: PythonScriptStep) -> dict[str, Any]:
+    return {
+        "kind": step.kind,
+        "name": step.name,
+        "version": step.version,
+        "script": step.script_name,
+        "outputs": [{"name": o.name, "is_directory": o.is_directory} for o in step.outputs],
+        "input_modes": {data.name: data.mode for data in step.inputs},
+    }
+
+
+def _placeholder(token: ArgumentToken) -> str:
+    if token.kind == "literal":
+        return token.value
+    return f"${{{token.kind}:{token.value}}}"
+
+
+def arguments_part(step: PythonScriptStep) -> list[str]:
+    """Arguments with parameters and data as placeholders; their values are hashed apart."""
+    return [_placeholder(token) for token in step.arguments]
+
+
+def params_part(step: PythonScriptStep, values: dict[str, Any]) -> dict[str, str]:
+    rendered = {name: render_parameter(values[name]) for name in step.parameters}
+    for name, token in step.params.items():
+        value = values[token.value] if token.kind == "parameter" else token.value
+        rendered[f"AML_PARAMETER_{name}"] = render_parameter(value)
+    return rendered
+
+
+@cache
+def installed_packages_digest() -> str:
+    """Digest of the worker's installed distributions: an upgraded library changes it."""
+    names = sorted(f"{dist.metadata['Name']}=={dist.version}".lower() for dist in metadata.distributions())
+    return digest_of(names)
+
+
+def environment_part(step: PythonScriptStep, compute_kind: str, cache_: StatCache) -> dict[str, Any]:
+    environment = step.environment
+    requirements = environment.requirements_path(step.base_directory) if environment else None
+    part: dict[str, Any] = {"compute": compute_kind, "python": platform.python_version()}
+    if requirements is not None:
+        if not requirements.is_file():
+            raise UnfingerprintableError(f"requirements file {requirements} does not exist")
+        part["requirements"] = "blake3:" + cache_.digests([requirements])[requirements][1]
+    if compute_kind == "local":
+        part["packages"] = installed_packages_digest()
+    if environment is not None:
+        part["variables"] = dict(sorted(environment.variables.items()))
+        if environment.image:
+            part["image"] = environment.image
+    return part
+
+
+def module_digests(paths: list[str], cache_: StatCache) -> dict[str, str]:
+    """Current digest of each recorded module ('' for one that is gone)."""
+    present = [Path(p) for p in paths if Path(p).is_file()]
+    found = cache_.digests(present)
+    return {p: found[Path(p)][1] if Path(p) in found else "" for p in paths}

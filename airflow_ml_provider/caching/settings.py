@@ -1,0 +1,54 @@
+"""Step cache settings: section ``[ml_pipelines]`` of the Airflow configuration.
+
+Each key can also be set as ``AIRFLOW__ML_PIPELINES__<KEY>`` in the environment.
+"""
+
+from __future__ import annotations
+
+import os
+
+from airflow_ml_provider.settings import provider_home
+
+SECTION = "ml_pipelines"
+
+
+def _get(key: str, default: str) -> str:
+    value = os.environ.get(f"AIRFLOW__{SECTION.upper()}__{key.upper()}")
+    if value:
+        return value
+    try:
+        from airflow.configuration import conf
+
+        return str(conf.get(SECTION, key, fallback=default))
+    except ImportError:
+        return default
+
+
+def cache_url() -> str:
+    """SQLAlchemy URL of the step cache; a SQLite file under AIRFLOW_HOME by default."""
+    return _get("cache_url", f"sqlite:///{provider_home() / 'step-cache.db'}")
+
+
+def lease_seconds() -> float:
+    """How long a lease lives without renewal: a dead holder's lease expires after this."""
+    return float(_get("lease_seconds", "300"))
+
+
+def reuse_poke_seconds() -> float:
+    """How often a step waiting for another run's lease looks again."""
+    return float(_get("reuse_poke_seconds", "10"))
+
+
+def cache_ttl_seconds() -> float | None:
+    """Entries older than this are not reused (unset or 0: no limit)."""
+    value = float(_get("cache_ttl_seconds", "0"))
+    return value or None
+
+
+def verify_outputs() -> str:
+    """``size`` (cheap: existence, size, file count) or ``digest`` (re-hash every output)."""
+    return _get("verify_outputs", "size")
+
+
+def stat_cache_path() -> str:
+    return str(provider_home() / "stat-cache.db")

@@ -1,0 +1,264 @@
+"""The step cache: entries, leases and decisions in a SQL database (SQLAlchemy Core).
+
+SQLite under AIRFLOW_HOME by default; PostgreSQL (or any SQLAlchemy URL) through
+``[ml_pipelines] cache_url``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from airflow_ml_provider.caching import settings
+
+metadata = MetaData()
+
+entries = Table(
+    "ml_step_cache_entry",
+    metadata,
+    Column("fingerprint", String(64), primary_key=True),
+    Column("base_key", String(64), nullable=False, index=True),
+    Column("dag_id", String(250), nullable=False, index=True),
+    Column("step", String(250), nullable=False),
+    Column("pre_image", Text, nullable=False),
+    Column("modules", Text, nullable=False),
+    Column("outputs", Text, nullable=False),
+    Column("produced_by", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+leases = Table(
+    "ml_step_cache_lease",
+    metadata,
+    Column("base_key", String(64), primary_key=True),
+    Column("holder", String(1000), nullable=False),
+    Column("expires_at", Float, nullable=False),
+)
+
+decisions = Table(
+    "ml_step_cache_decision",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dag_id", String(250), nullable=False, index=True),
+    Column("run_id", String(250), nullable=False),
+    Column("step", String(250), nullable=False),
+    Column("decision", String(20), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("base_key", String(64)),
+    Column("pre_image", Text),
+    Column("at", Float, nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    fingerprint: str
+    base_key: str
+    dag_id: str
+    step: str
+    pre_image: dict[str, Any]
+    modules: dict[str, str]
+    outputs: dict[str, dict[str, Any]]
+    produced_by: dict[str, Any]
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    dag_id: str
+    run_id: str
+    step: str
+    decision: str
+    message: str
+    base_key: str | None
+    pre_image: dict[str, Any] | None
+    at: float
+
+
+def _entry(row: Any) -> CacheEntry:
+    return CacheEntry(
+        row.fingerprint,
+        row.base_key,
+        row.dag_id,
+        row.step,
+        json.loads(row.pre_image),
+        json.loads(row.modules),
+        json.loads(row.outputs),
+        json.loads(row.produced_by),
+        row.created_at,
+    )
+
+
+@cache
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection: Any, _: Any) -> None:
+            connection.execute("pragma journal_mode=wal")
+            connection.execute("pragma busy_timeout=60000")
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    metadata.create_all(engine)
+    return engine
+
+
+class StepCacheStore:
+    """Entries by fingerprint, one lease per base key, and the decisions made."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.engine = _engine(url or settings.cache_url())
+
+    # entries
+    def candidates(self, base: str) -> list[CacheEntry]:
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(entries).where(entries.c.base_key == base).order_by(entries.c.created_at.desc())
+            )
+            return [_entry(row) for row in rows]
+
+    def latest(self, dag_id: str, step: str, *, before: float | None = None) -> CacheEntry | None:
+        query = select(entries).where(entries.c.dag_id == dag_id, entries.c.step == step)
+        if before is not None:
+            query = query.where(entries.c.created_at < before)
+        with self.engine.connect() as connection:
+            row = connection.execute(query.order_by(entries.c.created_at.desc()).limit(1)).first()
+        return _entry(row) if row is not None else None
+
+    def put(self, entry: CacheEntry) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(entries).where(entries.c.fingerprint == entry.fingerprint))
+            connection.execute(
+                insert(entries).values(
+                    fingerprint=entry.fingerprint,
+                    base_key=entry.base_key,
+                    dag_id=entry.dag_id,
+                    step=entry.step,
+                    pre_image=json.dumps(entry.pre_image, sort_keys=True),
+                    modules=json.dumps(entry.modules, sort_keys=True),
+                    outputs=json.dumps(entry.outputs, sort_keys=True),
+                    produced_by=json.dumps(entry.produced_by, sort_keys=True),
+                    created_at=entry.created_at,
+                )
+            )
+
+    def list_entries(self, dag_id: str | None = None, step: str | None = None) -> list[CacheEntry]:
+        query = select(entries).order_by(entries.c.dag_id, entries.c.step, entries.c.created_at)
+        if dag_id:
+            query = query.where(entries.c.dag_id == dag_id)
+        if step:
+            query = query.where(entries.c.step == step)
+        with self.engine.connect() as connection:
+            return [_entry(row) for row in connection.execute(query)]
+
+    def clear(
+        self, dag_id: str | None = None, step: str | None = None, fingerprint: str | None = None
+    ) -> int:
+        query = delete(entries)
+        if dag_id:
+            query = query.where(entries.c.dag_id == dag_id)
+        if step:
+            query = query.where(entries.c.step == step)
+        if fingerprint:
+            query = query.where(entries.c.fingerprint.startswith(fingerprint))
+        with self.engine.begin() as connection:
+            return int(connection.execute(query).rowcount or 0)
+
+    # leases
+    def try_lease(self, base: str, holder: str, seconds: float) -> str | None:
+        """Take (or renew) the lease on ``base``; None if taken, else the current holder."""
+        now = time.time()
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(leases).values(base_key=base, holder=holder, expires_at=now + seconds)
+                )
+            return None
+        except IntegrityError:
+            pass
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                update(leases)
+                .where(leases.c.base_key == base)
+                .where((leases.c.expires_at < now) | (leases.c.holder == holder))
+                .values(holder=holder, expires_at=now + seconds)
+            ).rowcount
+            if taken:
+                return None
+            row = connection.execute(select(leases.c.holder).where(leases.c.base_key == base)).first()
+        return row.holder if row is not None else self.try_lease(base, holder, seconds)
+
+    def renew_lease(self, base: str, holder: str, seconds: float) -> bool:
+        with self.engine.begin() as connection:
+            return bool(
+                connection.execute(
+                    update(leases)
+                    .where(leases.c.base_key == base, leases.c.holder == holder)
+                    .values(expires_at=time.time() + seconds)
+                ).rowcount
+            )
+
+    def release_lease(self, base: str, holder: str) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(leases).where(leases.c.base_key == base, leases.c.holder == holder))
+
+    # decisions
+    def record(self, decision: Decision) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(
+                insert(decisions).values(
+                    dag_id=decision.dag_id,
+                    run_id=decision.run_id,
+                    step=decision.step,
+                    decision=decision.decision,
+                    message=decision.message,
+                    base_key=decision.base_key,
+                    pre_image=None if decision.pre_image is None else json.dumps(decision.pre_image),
+                    at=decision.at,
+                )
+            )
+
+    def decisions(self, dag_id: str, step: str, run_id: str | None = None) -> list[Decision]:
+        query = select(decisions).where(decisions.c.dag_id == dag_id, decisions.c.step == step)
+        if run_id:
+            query = query.where(decisions.c.run_id == run_id)
+        with self.engine.connect() as connection:
+            rows = connection.execute(query.order_by(decisions.c.at))
+            return [
+                Decision(
+                    row.dag_id,
+                    row.run_id,
+                    row.step,
+                    row.decision,
+                    row.message,
+                    row.base_key,
+                    json.loads(row.pre_image) if row.pre_image else None,
+                    row.at,
+                )
+                for row in rows
+            ]

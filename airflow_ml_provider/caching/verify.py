@@ -1,0 +1,42 @@
+"""A hit is only a hit if its outputs are still there, as they were recorded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fsspec.core import url_to_fs
+
+from airflow_ml_provider.caching.content import list_files, local_content_digest
+from airflow_ml_provider.caching.statcache import StatCache
+from airflow_ml_provider.runtime.digest import path_digest
+from airflow_ml_provider.runtime.staging import local_path
+
+
+def output_problem(name: str, reference: dict[str, Any], *, full: bool, cache: StatCache) -> str | None:
+    """Why a recorded output can no longer be reused, or None if it can."""
+    uri = reference["uri"]
+    local = local_path(uri)
+    if local is not None:
+        if not local.exists():
+            return f'output "{name}" is gone from {uri}'
+        if full:
+            digest = path_digest(local).digest
+            if digest != reference["digest"]:
+                return f'output "{name}" was altered at {uri}'
+            return None
+        files = [local] if local.is_file() else list_files(local)
+        size = sum(f.stat().st_size for f in files)
+        if (size, len(files)) != (reference["size"], reference["files"]):
+            return f'output "{name}" was altered at {uri} (size or file count differs)'
+        digest = local_content_digest(local, cache).digest
+        if digest != reference["digest"]:
+            return f'output "{name}" was altered at {uri}'
+        return None
+    fs, path = url_to_fs(uri)
+    if not fs.exists(path):
+        return f'output "{name}" is gone from {uri}'
+    found = fs.find(path, detail=True) if fs.isdir(path) else {path: fs.info(path)}
+    size = sum(int(info.get("size") or 0) for info in found.values())
+    if (size, len(found)) != (reference["size"], reference["files"]):
+        return f'output "{name}" was altered at {uri} (size or file count differs)'
+    return None

@@ -1,0 +1,137 @@
+"""``<step>.reuse``: the caching sensor in front of every step's run task."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from airflow.sdk import BaseSensorOperator, Context, SkipMixin
+
+from airflow_ml_provider.caching import settings
+from airflow_ml_provider.caching.content import code_digests, local_content_digest
+from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, base_key, base_pre_image
+from airflow_ml_provider.caching.lookup import explain_miss, find_hit
+from airflow_ml_provider.caching.parts import arguments_part, environment_part, params_part, step_part
+from airflow_ml_provider.caching.statcache import StatCache
+from airflow_ml_provider.caching.store import Decision, StepCacheStore
+from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
+from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
+from airflow_ml_provider.pipeline.data import DataReference
+from airflow_ml_provider.pipeline.graph import PipelineGraph
+from airflow_ml_provider.pipeline.steps import PythonScriptStep
+from airflow_ml_provider.references import StepInputError, produced_reference
+from airflow_ml_provider.runtime.staging import local_path
+
+FINGERPRINT_KEY = "fingerprint"
+REUSED_FROM_KEY = "reused_from"
+
+
+def lease_holder(ti: Any, step: str) -> str:
+    return f"{ti.dag_id}|{ti.run_id}|{step}"
+
+
+class StepReuseSensor(BaseSensorOperator, SkipMixin):
+    """Computes the step's fingerprint and decides: reuse, wait for another run, or run.
+
+    - hit: pushes the cached output references (as its return value) and skips ``.run``;
+    - another run holds the lease on the same fingerprint: pokes again later
+      (reschedule mode: no worker slot held while waiting), then reuses;
+    - miss: takes the lease, pushes the fingerprint for ``.run`` to commit, lets it go.
+    """
+
+    ui_color = "#e8f4e8"
+
+    def __init__(self, *, step: PythonScriptStep, pipeline: PipelineGraph, **kwargs: Any) -> None:
+        kwargs.setdefault("poke_interval", settings.reuse_poke_seconds())
+        kwargs.setdefault("mode", "reschedule")
+        super().__init__(**kwargs)
+        self.step = step
+        self.pipeline = pipeline
+
+    def poke(self, context: Context) -> bool:
+        store = StepCacheStore()
+        stat_cache = StatCache(settings.stat_cache_path())
+        try:
+            return self._decide(context, store, stat_cache)
+        finally:
+            stat_cache.close()
+
+    def _decide(self, context: Context, store: StepCacheStore, stat_cache: StatCache) -> bool:
+        step, ti = self.step, context["ti"]
+        run_conf = context["dag_run"].conf or {}
+        try:
+            pre_image = self._pre_image(context, stat_cache)
+        except UnfingerprintableError as error:
+            self._record(store, ti, "run", f"run, not cached: cannot fingerprint {error}", None, None)
+            self.log.warning(f'step "{step.name}": cannot fingerprint {error}; it runs and is not cached')
+            return True
+        base = base_key(pre_image)
+        reuse_wanted = step.allow_reuse and not run_conf.get("regenerate_outputs")
+        if reuse_wanted:
+            hit = find_hit(store, base, stat_cache, warn=self.log.warning)
+            if hit is not None:
+                self.log.info(f'step "{step.name}": {hit.message}')
+                self._record(store, ti, "reused", hit.message, base, pre_image)
+                ti.xcom_push(key=REUSED_FROM_KEY, value=hit.entry.produced_by)
+                ti.xcom_push(key="return_value", value=hit.entry.outputs)
+                self.skip(ti=ti, tasks=[self.dag.get_task(step.task_ids["run"])])
+        holder = lease_holder(ti, step.name)
+        other = store.try_lease(base, holder, settings.lease_seconds())
+        if other is not None:
+            self.log.info(
+                f'step "{step.name}": run {other.split("|")[1]} is computing the same fingerprint '
+                f"({base[:12]}); waiting for it, then reusing its result"
+            )
+            return False
+        if not step.allow_reuse:
+            message = "run: allow_reuse=False"
+        elif not reuse_wanted:
+            message = "run: regenerate_outputs is set for this run"
+        else:
+            message = explain_miss(store, ti.dag_id, step.name, pre_image, stat_cache)
+        self.log.info(f'step "{step.name}": {message}')
+        self._record(store, ti, "run", message, base, pre_image)
+        ti.xcom_push(key=FINGERPRINT_KEY, value={"base_key": base, "pre_image": pre_image, "holder": holder})
+        return True
+
+    def _pre_image(self, context: Context, stat_cache: StatCache) -> dict[str, Any]:
+        step = self.step
+        try:
+            compute_kind = ComputeTargetHook(step.compute_target).resolve().kind
+            inputs = {data.name: self._input_digest(data, context, stat_cache) for data in step.inputs}
+        except (ComputeTargetError, DatastoreError, StepInputError) as error:
+            raise UnfingerprintableError(str(error)) from None
+        return base_pre_image(
+            step=step_part(step),
+            code=code_digests(step.source_directory, stat_cache),
+            arguments=arguments_part(step),
+            params=params_part(step, dict(context["params"])),
+            inputs=inputs,
+            environment=environment_part(step, compute_kind, stat_cache),
+        )
+
+    def _input_digest(self, data: Any, context: Context, stat_cache: StatCache) -> str:
+        if not isinstance(data, DataReference):
+            return str(produced_reference(self.pipeline, self.step.name, data.name, context["ti"])["digest"])
+        datastore = DatastoreHook(data.datastore).resolve()
+        uri = datastore.uri(data.path_on_datastore)
+        local = local_path(uri)
+        if local is None:
+            raise UnfingerprintableError(f'input "{data.name}": {uri} is on a remote datastore')
+        try:
+            return local_content_digest(local, stat_cache).digest
+        except FileNotFoundError:
+            raise UnfingerprintableError(f'input "{data.name}": {uri} does not exist') from None
+
+    def _record(
+        self,
+        store: StepCacheStore,
+        ti: Any,
+        decision: str,
+        message: str,
+        base: str | None,
+        pre_image: dict[str, Any] | None,
+    ) -> None:
+        store.record(
+            Decision(ti.dag_id, ti.run_id, self.step.name, decision, message, base, pre_image, time.time())
+        )
