@@ -8,6 +8,7 @@ from airflow.sdk import DAG, Param, TaskGroup
 from airflow.sdk.definitions._internal.contextmanager import DagContext
 
 from airflow_ml_provider.operators.step import StepRunOperator
+from airflow_ml_provider.sensors.reuse import StepReuseSensor
 from airflow_ml_provider.pipeline.data import PipelineParameter
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
 from airflow_ml_provider.pipeline.graph import PipelineGraph
@@ -126,13 +127,22 @@ def _render(step: Step, dag: DAG, graph: PipelineGraph) -> None:
     if not isinstance(step, PythonScriptStep):
         raise TypeError(f"no renderer for step kind {type(step).__name__}")
     with TaskGroup(group_id=step.name, dag=dag, tooltip=f"{step.kind} step {step.name}") as group:
+        reuse = StepReuseSensor(
+            task_id="reuse",
+            step=step,
+            pipeline=graph,
+            dag=dag,
+            trigger_rule="none_failed",
+            doc_md=f"Reuses the outputs of step **{step.name}** when nothing it depends on changed.",
+        )
         run = StepRunOperator(
             task_id="run",
             step=step,
             pipeline=graph,
             dag=dag,
-            trigger_rule="none_failed",
             doc_md=f"Runs `{step.script_name}` of step **{step.name}**.",
         )
+        reuse >> run
     step.task_group = group
+    step.task_ids["reuse"] = reuse.task_id
     step.task_ids["run"] = run.task_id

@@ -64,7 +64,11 @@ class StatCache:
         query = "select path, inode, size, mtime_ns, digest from files"
         if under is not None:
             prefix = str(under).rstrip(os.sep) + os.sep
-            rows = list(self._db.execute(f"{query} where path >= ? and path < ?", (prefix, prefix + "\U0010ffff")))
+            rows = list(
+                self._db.execute(f"{query} where path >= ? and path < ?", (prefix, prefix + "\U0010ffff"))
+            )
         else:
-            rows = [row for file in files for row in self._db.execute(f"{query} where path = ?", (str(file),))]
+            rows = [
+                row for file in files for row in self._db.execute(f"{query} where path = ?", (str(file),))
+            ]
         return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}

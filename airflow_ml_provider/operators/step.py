@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import re
 import tempfile
+from contextlib import nullcontext
 from typing import Any
 
 from airflow.exceptions import AirflowException
 from airflow.sdk import BaseOperator, Context
 
+from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
+from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.compute import run_on_target
 from airflow_ml_provider.compute.local import local_python
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
@@ -18,6 +21,7 @@ from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
 from airflow_ml_provider.references import produced_reference
+from airflow_ml_provider.sensors.reuse import FINGERPRINT_KEY
 from airflow_ml_provider.runtime import (
     InputSpec,
     OutputSpec,
@@ -94,11 +98,38 @@ class StepRunOperator(BaseOperator):
                 },
                 python_path=[str(step.source_directory), str(step.base_directory)],
             )
-            try:
-                result = run_on_target(target, spec, info=self.log.info, warning=self.log.warning)
-            except (ScriptFailedError, StagingError) as error:
-                raise AirflowException(str(error)) from None
-        return self._references(result, context)
+            claim = self._fingerprint_claim(context)
+            store = StepCacheStore() if claim else None
+            with LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext():
+                try:
+                    result = run_on_target(target, spec, info=self.log.info, warning=self.log.warning)
+                except (ScriptFailedError, StagingError) as error:
+                    raise AirflowException(str(error)) from None
+                references = self._references(result, context)
+                if store and claim:
+                    key = commit_result(
+                        store,
+                        base=claim["base_key"],
+                        pre_image=claim["pre_image"],
+                        dag_id=context["ti"].dag_id,
+                        step=step.name,
+                        source_directory=step.source_directory,
+                        imported_modules=result.imported_modules,
+                        outputs=references,
+                        produced_by=self._produced_by(context),
+                        warn=self.log.warning,
+                    )
+                    if key:
+                        self.log.info(f'step "{step.name}": result cached under fingerprint {key[:12]}')
+        return references
+
+    def _fingerprint_claim(self, context: Context) -> dict[str, Any] | None:
+        """The fingerprint the reuse sensor computed for this run (None: not cacheable)."""
+        reuse_task = self.step.task_ids.get("reuse")
+        if reuse_task is None:
+            return None
+        claim = context["ti"].xcom_pull(task_ids=reuse_task, key=FINGERPRINT_KEY)
+        return claim if isinstance(claim, dict) else None
 
     def _input_spec(self, data: DataReference | PipelineData, context: Context) -> InputSpec:
         if isinstance(data, DataReference):
@@ -121,9 +152,12 @@ class StepRunOperator(BaseOperator):
         path = pipeline_data_path(ti.dag_id, ti.run_id, self.step.name, ti.try_number, data.name)
         return OutputSpec(data.name, datastore.uri(path), data.is_directory, datastore.storage_options)
 
-    def _references(self, result: StepResult, context: Context) -> dict[str, dict[str, Any]]:
+    def _produced_by(self, context: Context) -> dict[str, Any]:
         ti = context["ti"]
-        produced_by = {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id, "try": ti.try_number}
+        return {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id, "try": ti.try_number}
+
+    def _references(self, result: StepResult, context: Context) -> dict[str, dict[str, Any]]:
+        produced_by = self._produced_by(context)
         return {
             name: {**record.to_dict(), "produced_by": produced_by} for name, record in result.outputs.items()
         }
