@@ -8,11 +8,11 @@ from airflow.sdk import DAG, Param, TaskGroup
 from airflow.sdk.definitions._internal.contextmanager import DagContext
 
 from airflow_ml_provider.operators.step import StepRunOperator
-from airflow_ml_provider.sensors.reuse import StepReuseSensor
 from airflow_ml_provider.pipeline.data import PipelineParameter
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import PythonScriptStep, Step
+from airflow_ml_provider.sensors.reuse import StepReuseSensor
 
 _PIPELINE_ATTRIBUTE = "_ml_pipeline"
 

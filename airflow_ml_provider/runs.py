@@ -62,12 +62,17 @@ def step_summaries(graph: PipelineGraph, dag_id: str, run_id: str) -> list[StepS
     return summaries
 
 
-def run_pipeline(dag_id: str, conf: dict[str, Any] | None = None) -> tuple[Any, list[StepSummary]]:
-    """Run a pipeline once in this process (``dag.test()``) and summarise its steps."""
+def run_pipeline(
+    dag_id: str, conf: dict[str, Any] | None = None, *, dag_file: str | None = None
+) -> tuple[Any, list[StepSummary]]:
+    """Run a pipeline once in this process (``dag.test()``) and summarise its steps.
+
+    ``dag_file`` parses only that file instead of the whole DAGs folder.
+    """
     from airflow.utils.cli import get_bagged_dag
 
     from airflow_ml_provider.render import pipeline_of
 
-    dag = get_bagged_dag(None, dag_id)
+    dag = get_bagged_dag(None, dag_id, dagfile_path=dag_file)
     dag_run = dag.test(run_conf=conf or None)
     return dag_run, step_summaries(pipeline_of(dag), dag_id, dag_run.run_id)

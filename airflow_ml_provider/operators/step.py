@@ -21,7 +21,6 @@ from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
 from airflow_ml_provider.references import produced_reference
-from airflow_ml_provider.sensors.reuse import FINGERPRINT_KEY
 from airflow_ml_provider.runtime import (
     InputSpec,
     OutputSpec,
@@ -30,6 +29,7 @@ from airflow_ml_provider.runtime import (
     StepResult,
     StepSpec,
 )
+from airflow_ml_provider.sensors.reuse import FINGERPRINT_KEY
 
 PIPELINE_DATA_FOLDER = "pipeline-data"
 

@@ -30,7 +30,8 @@ def step(name: str, scripts: str, **kwargs: object) -> PythonScriptStep:
 
 
 def upstream(dag: DAG, step_name: str) -> set[str]:
-    return set(dag.task_dict[f"{step_name}.run"].upstream_task_ids)
+    """What a step waits for: the upstream tasks of its first task, the reuse sensor."""
+    return set(dag.task_dict[f"{step_name}.reuse"].upstream_task_ids)
 
 
 # data wiring ------------------------------------------------------------------------------------
@@ -289,25 +290,28 @@ def test_unknown_mode_is_refused_where_the_data_is_used(tmp_path: Path) -> None:
 # task layout ------------------------------------------------------------------------------------
 
 
-def test_each_step_is_a_task_group_with_a_run_task(scripts: str) -> None:
+def test_each_step_is_a_task_group_with_a_reuse_sensor_then_a_run_task(scripts: str) -> None:
     data = PipelineData("data")
     with DAG("x", schedule=None) as dag:
         producer = step("producer", scripts, outputs=[data])
         consumer = step("consumer", scripts, inputs=[data])
 
     assert set(dag.task_group.children) == {"producer", "consumer"}
-    assert sorted(dag.task_ids) == ["consumer.run", "producer.run"]
+    assert sorted(dag.task_ids) == ["consumer.reuse", "consumer.run", "producer.reuse", "producer.run"]
     for s in (producer, consumer):
         group = dag.task_group.children[s.name]
         assert isinstance(group, TaskGroup)
         assert group is s.task_group
         assert group.group_id == s.name
-        assert set(group.children) == {f"{s.name}.run"}
-        assert s.task_ids == {"run": f"{s.name}.run"}
+        assert set(group.children) == {f"{s.name}.reuse", f"{s.name}.run"}
+        assert s.task_ids == {"reuse": f"{s.name}.reuse", "run": f"{s.name}.run"}
         assert s.dag_id == "x"
-        task = dag.task_dict[f"{s.name}.run"]
-        assert task.trigger_rule == "none_failed"
-        assert task.task_group is group
+        sensor, run = dag.task_dict[f"{s.name}.reuse"], dag.task_dict[f"{s.name}.run"]
+        # A reused (skipped) upstream run task must not skip this step's sensor.
+        assert sensor.trigger_rule == "none_failed"
+        assert sensor.mode == "reschedule"
+        assert set(run.upstream_task_ids) == {f"{s.name}.reuse"}
+        assert sensor.task_group is group and run.task_group is group
 
 
 def test_step_outside_a_dag_renders_nothing(scripts: str) -> None:
