@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -55,3 +56,20 @@ def differences(
 
 def explain_rerun(reasons: list[str]) -> str:
     return "re-run: " + "; ".join(reasons) if reasons else "re-run"
+
+
+def _flatten(prefix: str, value: Any) -> dict[str, str]:
+    if isinstance(value, dict):
+        flat: dict[str, str] = {}
+        for key, item in value.items():
+            flat.update(_flatten(f"{prefix}.{key}" if prefix else str(key), item))
+        return flat
+    return {prefix: _short(value) if isinstance(value, str) else json.dumps(value, sort_keys=True)}
+
+
+def compare_fields(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Every field of two pre-images side by side: (field, earlier, now); '' where absent."""
+    flat_old, flat_new = _flatten("", old), _flatten("", new)
+    return [
+        (key, flat_old.get(key, ""), flat_new.get(key, "")) for key in sorted(set(flat_old) | set(flat_new))
+    ]
