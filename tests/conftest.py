@@ -59,3 +59,13 @@ def dags_folder() -> Path:
 @pytest.fixture
 def airflow_cli():
     return _airflow
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A real PostgreSQL on loopback (installed and started by scripts/postgres.sh)."""
+    started = subprocess.run(
+        ["bash", str(REPO / "scripts" / "postgres.sh"), "start"], capture_output=True, text=True, check=False
+    )
+    assert started.returncode == 0, started.stderr[-2000:]
+    return started.stdout.strip().splitlines()[-1]
