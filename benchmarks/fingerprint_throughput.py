@@ -33,7 +33,7 @@ from pathlib import Path
 
 import blake3
 
-from airflow_ml_provider.caching.content import list_files, local_content_digest
+from airflow_ml_provider.caching.content import local_content_digest, scan_files
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.runtime.digest import ALGORITHM, file_digest, manifest_digest
 
@@ -128,7 +128,7 @@ def main() -> None:
         started = time.perf_counter()
         build_folder(root, args.big_mib, args.small_files, args.small_mib)
         os.sync()  # no writeback of the fresh files competing with the timed runs
-        files = list_files(root)
+        files = [root / relative for relative, _ in scan_files(root)]
         size = sum(f.stat().st_size for f in files)
         print(
             f"folder: {len(files)} files, {size / (1 << 30):.2f} GiB ({args.big_mib} MiB file + "
@@ -137,6 +137,11 @@ def main() -> None:
         )
         # Page cache: read everything once, so every method below reads from memory.
         plain_read(files)
+        print(
+            "page cache warm: every file read once before timing; plain read = open(path, 'rb') + "
+            "read(1 MiB) until EOF, file by file in sorted path order (the fingerprint's order)"
+        )
+        print(f"load average before: {os.getloadavg()}")
 
         cache_dbs = iter(work / f"stat-cache-{i}.db" for i in range(10_000))
         fingerprints: list[str] = []
@@ -196,7 +201,7 @@ def main() -> None:
         print(f"fingerprint / plain readinto(1 MiB):        {median[READINTO] / fp:.2f}")
         print(f"fingerprint / bare blake3, 1 thread:        {median[B3_ONE] / fp:.2f}")
         print(f"fingerprint / bare blake3, as file_digest:  {median[B3_FD] / fp:.2f}")
-        print(f"cpu cores: {os.cpu_count()}, blake3 AUTO threads on files >= 16 MiB")
+        print(f"cpu cores: {os.cpu_count()}; load average after: {os.getloadavg()}")
         print(f"RESULT fingerprint_throughput: {base / fp:.2f} (target >= {TARGET})")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from airflow_ml_provider.caching.content import code_digests, list_files, local_content_digest
+from airflow_ml_provider.caching.content import code_digests, local_content_digest, scan_files
 from airflow_ml_provider.caching.statcache import StatCache
 
 TARGET_S = 0.2
@@ -67,7 +67,7 @@ def main() -> None:
         root = work / "data"
         total = build_folder(root, args.files)
         os.sync()
-        files = list_files(root)
+        files = [root / relative for relative, _ in scan_files(root)]
         names = [str(f) for f in files]
         assert len(files) == args.files
         print(f"folder: {len(files)} files in 100 subfolders, {total / 1e6:.1f} MB; load {os.getloadavg()}")

@@ -25,29 +25,32 @@ def ignore_spec(source_directory: Path) -> pathspec.PathSpec:
     return pathspec.PathSpec.from_lines("gitignore", lines)
 
 
-def list_files(root: Path, spec: pathspec.PathSpec | None = None) -> list[Path]:
-    """Regular files under ``root``, sorted, minus what ``spec`` ignores."""
-    found = []
-    for folder, subfolders, names in os.walk(root):
-        relative_folder = os.path.relpath(folder, root)
-        if spec is not None:
-            subfolders[:] = [
-                d for d in subfolders if not spec.match_file(os.path.join(relative_folder, d) + "/")
-            ]
-        for name in names:
-            relative = os.path.normpath(os.path.join(relative_folder, name))
-            if spec is None or not spec.match_file(relative):
-                path = Path(folder) / name
-                if path.is_file():
-                    found.append(path)
-    return sorted(found)
+def scan_files(root: Path, spec: pathspec.PathSpec | None = None) -> list[tuple[str, os.stat_result]]:
+    """(relative posix path, stat) of every regular file under ``root``, sorted.
+
+    One ``stat`` per file (``os.scandir``); symlinked folders are not followed, as in
+    the runtime's own output digests. ``spec`` drops ignored files and folders.
+    """
+    found: list[tuple[str, os.stat_result]] = []
+    pending = [("", str(root))]
+    while pending:
+        relative_folder, folder = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                relative = relative_folder + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    if spec is None or not spec.match_file(relative + "/"):
+                        pending.append((relative + "/", entry.path))
+                elif entry.is_file() and (spec is None or not spec.match_file(relative)):
+                    found.append((relative, entry.stat()))
+    found.sort(key=lambda item: item[0])
+    return found
 
 
 def code_digests(source_directory: Path, cache: StatCache) -> dict[str, str]:
     """Relative path -> digest of every file of a step's code."""
-    files = list_files(source_directory, ignore_spec(source_directory))
-    digests = cache.digests(files, under=source_directory)
-    return {file.relative_to(source_directory).as_posix(): digests[file][1] for file in files}
+    scanned = scan_files(source_directory, ignore_spec(source_directory))
+    return {relative: digest for relative, _, digest in cache.digests_under(source_directory, scanned)}
 
 
 def local_content_digest(path: Path, cache: StatCache) -> ContentDigest:
@@ -57,7 +60,7 @@ def local_content_digest(path: Path, cache: StatCache) -> ContentDigest:
         return ContentDigest(f"{ALGORITHM}:{digest}", size, 1)
     if not path.is_dir():
         raise FileNotFoundError(str(path))
-    files = list_files(path)
-    digests = cache.digests(files, under=path)
-    entries = [(f.relative_to(path).as_posix(), digests[f][0], digests[f][1]) for f in files]
-    return ContentDigest(f"{ALGORITHM}:{manifest_digest(entries)}", sum(e[1] for e in entries), len(entries))
+    entries = cache.digests_under(path, scan_files(path))
+    return ContentDigest(
+        f"{ALGORITHM}:{manifest_digest(entries)}", sum(size for _, size, _ in entries), len(entries)
+    )

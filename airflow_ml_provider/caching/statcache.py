@@ -1,7 +1,8 @@
-"""Remembered file digests: (inode, size, mtime) -> digest, so unchanged files are not re-read.
+"""Remembered file digests: (inode, size, mtime, ctime) -> digest, so unchanged files are not re-read.
 
 Kept apart from hashing (``runtime.digest``); a local SQLite file per machine, since
-inodes mean nothing elsewhere.
+inodes mean nothing elsewhere. The change time is part of the key because programs can
+restore a modification time (``cp -p``, ``tar x``) but not a change time.
 """
 
 from __future__ import annotations
@@ -14,14 +15,21 @@ from pathlib import Path
 from airflow_ml_provider.runtime.digest import file_digest
 
 _SCHEMA = """
-create table if not exists files (
-    path text primary key, inode integer, size integer, mtime_ns integer, digest text
+create table if not exists files_v2 (
+    path text primary key, inode integer, size integer, mtime_ns integer, ctime_ns integer, digest text
 )
 """
+_COLUMNS = "path, inode, size, mtime_ns, ctime_ns, digest"
+
+StatKey = tuple[int, int, int, int]
+
+
+def stat_key(stat: os.stat_result) -> StatKey:
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
 class StatCache:
-    """Digest of files by path, trusted while the file's inode, size and mtime are unchanged."""
+    """Digest of files by path, trusted while the file's stat is unchanged."""
 
     def __init__(self, database: str | os.PathLike[str]) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -33,42 +41,47 @@ class StatCache:
     def close(self) -> None:
         self._db.close()
 
-    def digests(self, files: Iterable[Path], *, under: Path | None = None) -> dict[Path, tuple[int, str]]:
-        """(size, hex digest) of each file; reads only files whose stat changed.
-
-        ``under`` lets the lookup load every remembered file of one folder in a single query.
-        """
+    def digests(self, files: Iterable[Path]) -> dict[Path, tuple[int, str]]:
+        """(size, hex digest) of each file; reads only files whose stat changed."""
         files = list(files)
-        known = self._known(under, files)
-        result: dict[Path, tuple[int, str]] = {}
-        fresh: list[tuple[str, int, int, int, str]] = []
+        known: dict[str, tuple[StatKey, str]] = {}
         for file in files:
-            stat = file.stat()
-            key = str(file)
-            row = known.get(key)
-            if row is not None and row[:3] == (stat.st_ino, stat.st_size, stat.st_mtime_ns):
-                result[file] = (stat.st_size, row[3])
+            for row in self._db.execute(f"select {_COLUMNS} from files_v2 where path = ?", (str(file),)):
+                known[row[0]] = ((row[1], row[2], row[3], row[4]), row[5])
+        found = self._resolve([(str(file), file.stat()) for file in files], known)
+        return {file: found[str(file)] for file in files}
+
+    def digests_under(
+        self, root: Path, scanned: list[tuple[str, os.stat_result]]
+    ) -> list[tuple[str, int, str]]:
+        """(relative path, size, hex digest) for files scanned under ``root``, in one query."""
+        prefix = str(root).rstrip(os.sep) + os.sep
+        rows = self._db.execute(
+            f"select {_COLUMNS} from files_v2 where path >= ? and path < ?",
+            (prefix, prefix + "\U0010ffff"),
+        )
+        known = {row[0]: ((row[1], row[2], row[3], row[4]), row[5]) for row in rows}
+        found = self._resolve([(prefix + relative, stat) for relative, stat in scanned], known)
+        return [(relative, stat.st_size, found[prefix + relative][1]) for relative, stat in scanned]
+
+    def _resolve(
+        self, files: list[tuple[str, os.stat_result]], known: dict[str, tuple[StatKey, str]]
+    ) -> dict[str, tuple[int, str]]:
+        result: dict[str, tuple[int, str]] = {}
+        fresh: list[tuple[str, int, int, int, int, str]] = []
+        for path, stat in files:
+            key = stat_key(stat)
+            remembered = known.get(path)
+            if remembered is not None and remembered[0] == key:
+                result[path] = (stat.st_size, remembered[1])
                 continue
-            digest = file_digest(file)
-            result[file] = (stat.st_size, digest)
-            fresh.append((key, stat.st_ino, stat.st_size, stat.st_mtime_ns, digest))
+            digest = file_digest(path)
+            result[path] = (stat.st_size, digest)
+            fresh.append((path, *key, digest))
         if fresh:
             try:
                 with self._db:
-                    self._db.executemany("insert or replace into files values (?, ?, ?, ?, ?)", fresh)
+                    self._db.executemany("insert or replace into files_v2 values (?, ?, ?, ?, ?, ?)", fresh)
             except sqlite3.OperationalError:
                 pass  # a busy cache only costs a re-read next time
         return result
-
-    def _known(self, under: Path | None, files: list[Path]) -> dict[str, tuple[int, int, int, str]]:
-        query = "select path, inode, size, mtime_ns, digest from files"
-        if under is not None:
-            prefix = str(under).rstrip(os.sep) + os.sep
-            rows = list(
-                self._db.execute(f"{query} where path >= ? and path < ?", (prefix, prefix + "\U0010ffff"))
-            )
-        else:
-            rows = [
-                row for file in files for row in self._db.execute(f"{query} where path = ?", (str(file),))
-            ]
-        return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}

@@ -6,7 +6,7 @@ from typing import Any
 
 from fsspec.core import url_to_fs
 
-from airflow_ml_provider.caching.content import list_files, local_content_digest
+from airflow_ml_provider.caching.content import local_content_digest
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.runtime.digest import path_digest
 from airflow_ml_provider.runtime.staging import local_path
@@ -19,17 +19,12 @@ def output_problem(name: str, reference: dict[str, Any], *, full: bool, cache: S
     if local is not None:
         if not local.exists():
             return f'output "{name}" is gone from {uri}'
-        if full:
-            digest = path_digest(local).digest
-            if digest != reference["digest"]:
-                return f'output "{name}" was altered at {uri}'
-            return None
-        files = [local] if local.is_file() else list_files(local)
-        size = sum(f.stat().st_size for f in files)
-        if (size, len(files)) != (reference["size"], reference["files"]):
-            return f'output "{name}" was altered at {uri} (size or file count differs)'
-        digest = local_content_digest(local, cache).digest
-        if digest != reference["digest"]:
+        content = path_digest(local) if full else local_content_digest(local, cache)
+        if (content.digest, content.size, content.files) != (
+            reference["digest"],
+            reference["size"],
+            reference["files"],
+        ):
             return f'output "{name}" was altered at {uri}'
         return None
     fs, path = url_to_fs(uri)

@@ -153,10 +153,12 @@ class PythonScriptStep(Step):
 
 def _defining_file_directory() -> Path:
     """The folder of the file that defined the step (the DAG file), not of this package."""
-    for frame in inspect.stack()[1:]:
-        filename = os.path.abspath(frame.filename)
-        if not filename.startswith(_PACKAGE_DIR) and not filename.startswith("<"):
+    frame = inspect.currentframe()
+    while frame is not None:
+        filename = os.path.abspath(frame.f_code.co_filename)
+        if not filename.startswith(_PACKAGE_DIR) and not frame.f_code.co_filename.startswith("<"):
             return Path(filename).parent
+        frame = frame.f_back
     return Path.cwd()
 
 

@@ -23,7 +23,6 @@ from airflow_ml_provider.references import StepInputError, produced_reference
 from airflow_ml_provider.runtime.staging import local_path
 
 FINGERPRINT_KEY = "fingerprint"
-REUSED_FROM_KEY = "reused_from"
 
 
 def lease_holder(ti: Any, step: str) -> str:
@@ -72,9 +71,10 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
             if hit is not None:
                 self.log.info(f'step "{step.name}": {hit.message}')
                 self._record(store, ti, "reused", hit.message, base, pre_image)
-                ti.xcom_push(key=REUSED_FROM_KEY, value=hit.entry.produced_by)
+                # Each reference's produced_by says which run and attempt made it.
                 ti.xcom_push(key="return_value", value=hit.entry.outputs)
                 self.skip(ti=ti, tasks=[self.dag.get_task(step.task_ids["run"])])
+                return True
         holder = lease_holder(ti, step.name)
         other = store.try_lease(base, holder, settings.lease_seconds())
         if other is not None:
