@@ -63,9 +63,19 @@ def airflow_cli():
 
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
-    """A real PostgreSQL on loopback (installed and started by scripts/postgres.sh)."""
+    """A fresh database on a real PostgreSQL on loopback (started by scripts/postgres.sh)."""
     started = subprocess.run(
         ["bash", str(REPO / "scripts" / "postgres.sh"), "start"], capture_output=True, text=True, check=False
     )
     assert started.returncode == 0, started.stderr[-2000:]
-    return started.stdout.strip().splitlines()[-1]
+    server_url = started.stdout.strip().splitlines()[-1]
+    import uuid
+
+    import sqlalchemy
+
+    database = f"aml_tests_{uuid.uuid4().hex[:12]}"
+    engine = sqlalchemy.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sqlalchemy.text(f"create database {database}"))
+    engine.dispose()
+    return server_url.rsplit("/", 1)[0] + "/" + database
