@@ -11,7 +11,7 @@ from typing import Any
 
 from airflow_ml_provider.caching import settings
 from airflow_ml_provider.caching.fingerprint import fingerprint
-from airflow_ml_provider.caching.parts import module_digests
+from airflow_ml_provider.caching.parts import module_digests, module_key
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import CacheEntry, StepCacheStore
 
@@ -57,6 +57,7 @@ def commit_result(
     dag_id: str,
     step: str,
     source_directory: Path,
+    base_directory: Path,
     imported_modules: list[str] | None,
     outputs: dict[str, dict[str, Any]],
     produced_by: dict[str, Any],
@@ -66,10 +67,14 @@ def commit_result(
     if imported_modules is None:
         warn(f'step "{step}": the script exited without reporting its imports; result not cached')
         return None
-    outside = [m for m in imported_modules if not Path(m).is_relative_to(source_directory)]
+    outside = [
+        module_key(m, base_directory)
+        for m in imported_modules
+        if not Path(m).is_relative_to(source_directory)
+    ]
     stat_cache = StatCache(settings.stat_cache_path())
     try:
-        modules = module_digests(outside, stat_cache)
+        modules = module_digests(outside, stat_cache, base_directory)
     finally:
         stat_cache.close()
     key = fingerprint(base, modules)

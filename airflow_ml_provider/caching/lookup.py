@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from airflow_ml_provider.caching import settings
 from airflow_ml_provider.caching.explain import differences, explain_rerun
 from airflow_ml_provider.caching.fingerprint import fingerprint
-from airflow_ml_provider.caching.parts import module_digests
+from airflow_ml_provider.caching.parts import module_digests, module_path
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import CacheEntry, StepCacheStore
 from airflow_ml_provider.caching.verify import output_problem
@@ -32,6 +33,7 @@ def find_hit(
     cache: StatCache,
     *,
     warn: Callable[[str], None],
+    base_directory: Path,
     now: float | None = None,
 ) -> Hit | None:
     """The newest entry for ``base`` whose modules are unchanged and outputs intact.
@@ -46,7 +48,7 @@ def find_hit(
             warn(f"cache entry {entry.fingerprint[:12]} is older than the TTL ({ttl:.0f} s): evicted")
             store.clear(fingerprint=entry.fingerprint)
             continue
-        if fingerprint(base, module_digests(list(entry.modules), cache)) != entry.fingerprint:
+        if fingerprint(base, module_digests(list(entry.modules), cache, base_directory)) != entry.fingerprint:
             continue
         problems = [
             problem
@@ -62,18 +64,23 @@ def find_hit(
 
 
 def explain_miss(
-    store: StepCacheStore, dag_id: str, step: str, pre_image: dict[str, Any], cache: StatCache
+    store: StepCacheStore,
+    dag_id: str,
+    step: str,
+    pre_image: dict[str, Any],
+    cache: StatCache,
+    base_directory: Path,
 ) -> str:
     """Why the step runs, compared with the newest earlier entry of the same step."""
     earlier = store.latest(dag_id, step)
     if earlier is None:
         return "run: no earlier result of this step in the cache"
-    reasons = differences(
-        earlier.pre_image,
-        pre_image,
-        earlier.modules,
-        module_digests(list(earlier.modules), cache),
-    )
+    current = module_digests(list(earlier.modules), cache, base_directory)
+
+    def by_path(modules: dict[str, str]) -> dict[str, str]:
+        return {str(module_path(key, base_directory)): digest for key, digest in modules.items()}
+
+    reasons = differences(earlier.pre_image, pre_image, by_path(earlier.modules), by_path(current))
     if not reasons:
         return "re-run: the earlier result of this step can no longer be used"
     return explain_rerun(reasons)

@@ -68,8 +68,29 @@ def environment_part(step: PythonScriptStep, compute_kind: str, cache_: StatCach
     return part
 
 
-def module_digests(paths: list[str], cache_: StatCache) -> dict[str, str]:
+DAG_FOLDER_PREFIX = "dag:"
+
+
+def module_key(path: str, base_directory: Path) -> str:
+    """How a recorded module is named: relative to the DAG file's folder when inside it.
+
+    So a copy of a pipeline elsewhere re-checks its own helper modules, not the original's.
+    """
+    module = Path(path)
+    if module.is_relative_to(base_directory):
+        return DAG_FOLDER_PREFIX + module.relative_to(base_directory).as_posix()
+    return path
+
+
+def module_path(key: str, base_directory: Path) -> Path:
+    if key.startswith(DAG_FOLDER_PREFIX):
+        return base_directory / key[len(DAG_FOLDER_PREFIX) :]
+    return Path(key)
+
+
+def module_digests(keys: list[str], cache_: StatCache, base_directory: Path) -> dict[str, str]:
     """Current digest of each recorded module ('' for one that is gone)."""
-    present = [Path(p) for p in paths if Path(p).is_file()]
+    paths = {key: module_path(key, base_directory) for key in keys}
+    present = [path for path in paths.values() if path.is_file()]
     found = cache_.digests(present)
-    return {p: found[Path(p)][1] if Path(p) in found else "" for p in paths}
+    return {key: found[path][1] if path in found else "" for key, path in paths.items()}

@@ -114,6 +114,7 @@ class StepRunOperator(BaseOperator):
                         dag_id=context["ti"].dag_id,
                         step=step.name,
                         source_directory=step.source_directory,
+                        base_directory=step.base_directory,
                         imported_modules=result.imported_modules,
                         outputs=references,
                         produced_by=self._produced_by(context),

@@ -67,7 +67,7 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
         base = base_key(pre_image)
         reuse_wanted = step.allow_reuse and not run_conf.get("regenerate_outputs")
         if reuse_wanted:
-            hit = find_hit(store, base, stat_cache, warn=self.log.warning)
+            hit = find_hit(store, base, stat_cache, warn=self.log.warning, base_directory=step.base_directory)
             if hit is not None:
                 self.log.info(f'step "{step.name}": {hit.message}')
                 self._record(store, ti, "reused", hit.message, base, pre_image)
@@ -88,7 +88,7 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
         elif not reuse_wanted:
             message = "run: regenerate_outputs is set for this run"
         else:
-            message = explain_miss(store, ti.dag_id, step.name, pre_image, stat_cache)
+            message = explain_miss(store, ti.dag_id, step.name, pre_image, stat_cache, step.base_directory)
         self.log.info(f'step "{step.name}": {message}')
         self._record(store, ti, "run", message, base, pre_image)
         ti.xcom_push(key=FINGERPRINT_KEY, value={"base_key": base, "pre_image": pre_image, "holder": holder})

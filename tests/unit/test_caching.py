@@ -150,9 +150,9 @@ def test_a_hit_is_verified_and_a_stale_entry_is_evicted(tmp_path, store, stat_ca
     store.put(_entry(tmp_path, "base1", time.time(), output))
     warnings: list[str] = []
 
-    assert lookup.find_hit(store, "base1", stat_cache, warn=warnings.append) is not None
+    assert lookup.find_hit(store, "base1", stat_cache, warn=warnings.append, base_directory=tmp_path) is not None
     (output / "model.pkl").write_bytes(b"WEIGHTS")  # same size, other bytes
-    assert lookup.find_hit(store, "base1", stat_cache, warn=warnings.append) is None
+    assert lookup.find_hit(store, "base1", stat_cache, warn=warnings.append, base_directory=tmp_path) is None
     assert "altered" in warnings[-1]
     assert store.candidates("base1") == []
 
@@ -166,7 +166,7 @@ def test_a_deleted_output_is_a_miss(tmp_path, store, stat_cache):
     output.rmdir()
     warnings: list[str] = []
 
-    assert lookup.find_hit(store, "base2", stat_cache, warn=warnings.append) is None
+    assert lookup.find_hit(store, "base2", stat_cache, warn=warnings.append, base_directory=tmp_path) is None
     assert "is gone" in warnings[-1]
 
 
@@ -178,7 +178,7 @@ def test_entries_older_than_the_ttl_are_not_reused(tmp_path, store, stat_cache, 
     monkeypatch.setenv("AIRFLOW__ML_PIPELINES__CACHE_TTL_SECONDS", "3600")
     warnings: list[str] = []
 
-    assert lookup.find_hit(store, "base3", stat_cache, warn=warnings.append) is None
+    assert lookup.find_hit(store, "base3", stat_cache, warn=warnings.append, base_directory=tmp_path) is None
     assert "older than the TTL" in warnings[-1]
 
 
