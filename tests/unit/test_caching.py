@@ -150,7 +150,9 @@ def test_a_hit_is_verified_and_a_stale_entry_is_evicted(tmp_path, store, stat_ca
     store.put(_entry(tmp_path, "base1", time.time(), output))
     warnings: list[str] = []
 
-    assert lookup.find_hit(store, "base1", stat_cache, warn=warnings.append, base_directory=tmp_path) is not None
+    assert (
+        lookup.find_hit(store, "base1", stat_cache, warn=warnings.append, base_directory=tmp_path) is not None
+    )
     (output / "model.pkl").write_bytes(b"WEIGHTS")  # same size, other bytes
     assert lookup.find_hit(store, "base1", stat_cache, warn=warnings.append, base_directory=tmp_path) is None
     assert "altered" in warnings[-1]
