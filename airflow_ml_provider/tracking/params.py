@@ -1,0 +1,28 @@
+"""What a step's MLflow run records as params: rendered arguments, parameters, hyperparameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_ml_provider.pipeline.arguments import render_parameter
+from airflow_ml_provider.pipeline.steps import PythonScriptStep
+
+
+def step_params(step: PythonScriptStep, values: Any) -> dict[str, str]:
+    """Data appear by name (their paths change every run); parameters by value."""
+    rendered = []
+    for token in step.arguments:
+        if token.kind == "parameter":
+            rendered.append(render_parameter(values[token.value]))
+        elif token.kind == "data":
+            rendered.append(f"<{token.value}>")
+        else:
+            rendered.append(token.value)
+    params = {"arguments": " ".join(rendered)}
+    params.update({name: render_parameter(values[name]) for name in step.parameters})
+    for key, value in getattr(step, "hyperparameters", {}).items():
+        params[key] = render_parameter(values[value.name] if hasattr(value, "default_value") else value)
+    for name, token in step.params.items():
+        value = values[token.value] if token.kind == "parameter" else token.value
+        params[f"AML_PARAMETER_{name}"] = render_parameter(value)
+    return params

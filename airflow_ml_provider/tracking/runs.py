@@ -1,0 +1,160 @@
+"""MLflow runs for pipelines and steps, through an explicit ``MlflowClient`` (run ids passed around)."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from airflow_ml_provider.tracking.config import TrackingConfig, TrackingUnavailableError
+
+T = TypeVar("T")
+
+# A tracking call gives up after a few quick retries instead of MLflow's default minutes.
+_CLIENT_RETRY_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
+_MAX_PARAM_LENGTH = 6000
+
+
+class Tracker:
+    """Experiments, the parent run of a DAG run, and child runs of its steps."""
+
+    def __init__(self, config: TrackingConfig) -> None:
+        from mlflow.tracking import MlflowClient
+
+        for key, value in _CLIENT_RETRY_ENV.items():
+            os.environ.setdefault(key, value)
+        # MLflow's client reads credentials from the environment of this (worker) process.
+        os.environ.update(config.credentials)
+        self.config = config
+        self.client = MlflowClient(tracking_uri=config.uri, registry_uri=config.uri)
+
+    def call(self, what: str, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """One tracking call; an unreachable server becomes a TrackingUnavailableError."""
+        try:
+            return function(*args, **kwargs)
+        except Exception as error:
+            if _is_unreachable(error):
+                raise TrackingUnavailableError(
+                    f"the MLflow tracking server at {self.config.uri} cannot be reached ({what}: "
+                    f"{type(error).__name__}: {str(error)[:300]}). Check the tracking connection, "
+                    'or set tracking="optional" to run the step untracked.'
+                ) from None
+            raise
+
+    def experiment_id(self, name: str) -> str:
+        experiment = self.call("get experiment", self.client.get_experiment_by_name, name)
+        if experiment is not None:
+            return str(experiment.experiment_id)
+        try:
+            return str(
+                self.call(
+                    "create experiment",
+                    self.client.create_experiment,
+                    name,
+                    artifact_location=self.config.artifact_location,
+                )
+            )
+        except TrackingUnavailableError:
+            raise
+        except Exception:  # created meanwhile by a parallel step
+            experiment = self.client.get_experiment_by_name(name)
+            if experiment is None:
+                raise
+            return str(experiment.experiment_id)
+
+    def find_pipeline_run(self, experiment_id: str, dag_id: str, run_id: str) -> str | None:
+        runs = self.call(
+            "search runs",
+            self.client.search_runs,
+            [experiment_id],
+            filter_string=(
+                f"tags.ml_level = 'pipeline' and tags.dag_id = '{_quote(dag_id)}' "
+                f"and tags.run_id = '{_quote(run_id)}'"
+            ),
+            order_by=["attributes.start_time ASC"],
+            max_results=5,
+        )
+        return str(runs[0].info.run_id) if runs else None
+
+    def pipeline_run(self, experiment_id: str, dag_id: str, run_id: str, lock: Callable[[], Any]) -> str:
+        """The parent run of a DAG run: found by its tags, created once (under ``lock``)."""
+        found = self.find_pipeline_run(experiment_id, dag_id, run_id)
+        if found:
+            return found
+        with lock():
+            found = self.find_pipeline_run(experiment_id, dag_id, run_id)
+            if found:
+                return found
+            run = self.call(
+                "create pipeline run",
+                self.client.create_run,
+                experiment_id,
+                run_name=run_id,
+                tags={"ml_level": "pipeline", "dag_id": dag_id, "run_id": run_id},
+            )
+            return str(run.info.run_id)
+
+    def start_step_run(
+        self,
+        experiment_id: str,
+        parent_id: str,
+        step: str,
+        tags: dict[str, str],
+        params: dict[str, str],
+    ) -> str:
+        from mlflow.entities import Param
+
+        run = self.call(
+            "create step run",
+            self.client.create_run,
+            experiment_id,
+            run_name=step,
+            tags={"mlflow.parentRunId": parent_id, "ml_level": "step", "step": step, **tags},
+        )
+        run_id = str(run.info.run_id)
+        if params:
+            batch = [Param(key, value[:_MAX_PARAM_LENGTH]) for key, value in sorted(params.items())]
+            self.call("log params", self.client.log_batch, run_id, params=batch)
+        return run_id
+
+    def end_run(self, run_id: str, status: str) -> None:
+        self.call("end run", self.client.set_terminated, run_id, status=status)
+
+    def metrics(self, run_id: str) -> dict[str, float]:
+        return dict(self.call("get run", self.client.get_run, run_id).data.metrics)
+
+    def log_metrics(self, run_id: str, metrics: dict[str, float]) -> None:
+        from mlflow.entities import Metric
+
+        if not metrics:
+            return
+        now = int(time.time() * 1000)
+        batch = [Metric(key, float(value), now, 0) for key, value in sorted(metrics.items())]
+        self.call("log metrics", self.client.log_batch, run_id, metrics=batch)
+
+    def roll_up(self, parent_id: str, step: str, metrics: dict[str, float]) -> None:
+        """A step's final metrics onto the pipeline run as ``<step>.<metric>``."""
+        self.log_metrics(parent_id, {f"{step}.{key}": value for key, value in metrics.items()})
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "\\'")
+
+
+def _is_unreachable(error: Exception) -> bool:
+    import requests
+
+    if isinstance(error, requests.exceptions.ConnectionError | requests.exceptions.Timeout):
+        return True
+    text = f"{type(error).__name__} {error}"
+    return any(
+        marker in text
+        for marker in ("Max retries exceeded", "Connection refused", "ConnectionError", "timed out")
+    )
+
+
+@contextmanager
+def no_lock() -> Iterator[None]:
+    yield

@@ -1,0 +1,135 @@
+"""A step attempt's MLflow run: opened before the script, closed with the step's outcome."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_ml_provider.tracking.config import TrackingUnavailableError, resolve
+from airflow_ml_provider.tracking.runs import Tracker
+
+TRACKING_MODES = ("required", "optional", "off")
+RUN_URL_KEY = "mlflow_run_url"
+RUN_ID_KEY = "mlflow_run_id"
+
+
+@dataclass
+class StepTracking:
+    tracker: Tracker
+    experiment_id: str
+    parent_id: str
+    run_id: str
+
+    def script_environment(self) -> dict[str, str]:
+        """What the script needs to log into this run with plain ``mlflow`` calls."""
+        return {
+            "MLFLOW_TRACKING_URI": self.tracker.config.uri,
+            "MLFLOW_RUN_ID": self.run_id,
+            "MLFLOW_EXPERIMENT_ID": self.experiment_id,
+            **self.tracker.config.credentials,
+        }
+
+    @property
+    def url(self) -> str | None:
+        return self.tracker.config.run_url(self.experiment_id, self.run_id)
+
+    def finish(self, succeeded: bool, step: str) -> dict[str, float]:
+        """Close the run with the step's outcome; on success roll its metrics up to the parent."""
+        self.tracker.end_run(self.run_id, "FINISHED" if succeeded else "FAILED")
+        if not succeeded:
+            return {}
+        metrics = self.tracker.metrics(self.run_id)
+        self.tracker.roll_up(self.parent_id, step, metrics)
+        return metrics
+
+
+@contextmanager
+def _parent_lock(dag_id: str, run_id: str, holder: str) -> Iterator[None]:
+    """One creator of a DAG run's parent run across workers: a lease in the step cache store."""
+    from airflow_ml_provider.caching.store import StepCacheStore
+
+    store, key = StepCacheStore(), f"mlflow-parent|{dag_id}|{run_id}"
+    deadline = time.monotonic() + 120
+    while store.try_lease(key, holder, 60) is not None:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    try:
+        yield
+    finally:
+        store.release_lease(key, holder)
+
+
+def open_step_tracking(
+    *,
+    mode: str,
+    experiment_name: str,
+    dag_id: str,
+    run_id: str,
+    step: str,
+    tags: dict[str, str],
+    params: dict[str, str],
+    warn: Callable[[str], None],
+) -> StepTracking | None:
+    """The child run of this step attempt, or None when tracking is off (or optional and down)."""
+    if mode == "off":
+        return None
+    try:
+        tracker = Tracker(resolve())
+        experiment_id = tracker.experiment_id(experiment_name)
+        holder = f"{dag_id}|{run_id}|{step}|{tags.get('try_number', '')}"
+        parent_id = tracker.pipeline_run(
+            experiment_id, dag_id, run_id, lock=lambda: _parent_lock(dag_id, run_id, holder)
+        )
+        child = tracker.start_step_run(experiment_id, parent_id, step, tags, params)
+    except TrackingUnavailableError as error:
+        if mode == "optional":
+            warn(f'step "{step}": running untracked (tracking="optional"): {error}')
+            return None
+        raise TrackingUnavailableError(f'step "{step}": {error}') from None
+    return StepTracking(tracker, experiment_id, parent_id, child)
+
+
+def record_reused_step(
+    tracking: StepTracking, original_run_id: str | None, step: str, warn: Callable[[str], None]
+) -> dict[str, float]:
+    """A reused step's run: tagged ``reused_from``, carrying the original run's metrics."""
+    metrics: dict[str, float] = {}
+    if original_run_id:
+        tracking.tracker.call(
+            "tag run", tracking.tracker.client.set_tag, tracking.run_id, "reused_from", original_run_id
+        )
+        try:
+            metrics = tracking.tracker.metrics(original_run_id)
+        except TrackingUnavailableError:
+            raise
+        except Exception as error:
+            warn(f'step "{step}": the original run {original_run_id} is not readable ({error})')
+        tracking.tracker.log_metrics(tracking.run_id, metrics)
+    tracking.tracker.end_run(tracking.run_id, "FINISHED")
+    tracking.tracker.roll_up(tracking.parent_id, step, metrics)
+    return metrics
+
+
+@dataclass(frozen=True)
+class PipelineRunCloser:
+    """DAG callback: close the DAG run's parent run with the DAG run's outcome."""
+
+    experiment_name: str | None
+    succeeded: bool
+
+    def __call__(self, context: Any) -> None:
+        dag_run = context["dag_run"]
+        try:
+            tracker = Tracker(resolve())
+            experiment = tracker.client.get_experiment_by_name(self.experiment_name or dag_run.dag_id)
+            if experiment is None:
+                return
+            parent = tracker.find_pipeline_run(str(experiment.experiment_id), dag_run.dag_id, dag_run.run_id)
+            if parent:
+                tracker.end_run(parent, "FINISHED" if self.succeeded else "FAILED")
+        except TrackingUnavailableError:
+            return
