@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_HOME := $(CURDIR)/.demo/airflow
 DEMO_ENV := AIRFLOW_HOME=$(DEMO_HOME) AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
-	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__LOGGING__LOGGING_LEVEL=WARNING PYTHONWARNINGS=ignore
+	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__LOGGING__LOGGING_LEVEL=WARNING PYTHONWARNINGS=ignore \
+	AIRFLOW_CONN_SAMPLES='{"conn_type": "ml_datastore", "extra": {"base_uri": "file://$(CURDIR)/dags/wine/data"}}'
 
 .PHONY: demo test lint env
 
@@ -19,7 +20,6 @@ env: $(BIN)/.installed
 demo: $(BIN)/.installed
 	rm -rf $(CURDIR)/.demo
 	$(DEMO_ENV) $(BIN)/airflow db migrate > /dev/null
-	$(DEMO_ENV) $(BIN)/airflow-ml datastore upload dags/wine/data --target-path samples/wine
 	@echo "== first run: every step runs =="
 	$(DEMO_ENV) $(BIN)/airflow-ml run wine_classifier
 	@echo "== second run: nothing changed =="

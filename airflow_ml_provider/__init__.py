@@ -17,12 +17,18 @@ _EXPORTS = {
     "PipelineParameter": "airflow_ml_provider.pipeline.data",
     "PipelineDefinitionError": "airflow_ml_provider.pipeline.errors",
     "PythonScriptStep": "airflow_ml_provider.pipeline.steps",
+    "EstimatorStep": "airflow_ml_provider.pipeline.steps",
+    "Environment": "airflow_ml_provider.pipeline.environment",
     "Datastore": "airflow_ml_provider.datastore",
+    "DataTransferStep": "airflow_ml_provider.pipeline.transfer",
 }
 
 __all__ = [
     "DataReference",
+    "DataTransferStep",
     "Datastore",
+    "Environment",
+    "EstimatorStep",
     "PipelineData",
     "PipelineDefinitionError",
     "PipelineParameter",
@@ -32,8 +38,10 @@ __all__ = [
 if TYPE_CHECKING:
     from airflow_ml_provider.datastore import Datastore
     from airflow_ml_provider.pipeline.data import DataReference, PipelineData, PipelineParameter
+    from airflow_ml_provider.pipeline.environment import Environment
     from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
-    from airflow_ml_provider.pipeline.steps import PythonScriptStep
+    from airflow_ml_provider.pipeline.steps import EstimatorStep, PythonScriptStep
+    from airflow_ml_provider.pipeline.transfer import DataTransferStep
 
 
 def __getattr__(name: str) -> Any:

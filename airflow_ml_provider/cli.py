@@ -40,10 +40,31 @@ def validate(dags_folder: Annotated[Path, typer.Argument(help="Folder of DAG fil
     bag = DagBag(dag_folder=str(dags_folder), safe_mode=False)
     for path, error in sorted(bag.import_errors.items()):
         console.print(f"[red]error[/red] {path}: {_error_text(error)}", soft_wrap=True)
+    unknown_targets = _unknown_compute_targets(bag)
     for dag_id in sorted(bag.dag_ids):
-        console.print(f"[green]ok[/green] {dag_id}")
-    if bag.import_errors:
+        if dag_id in unknown_targets:
+            for problem in unknown_targets[dag_id]:
+                console.print(f"[red]error[/red] {dag_id}: {problem}", soft_wrap=True)
+        else:
+            console.print(f"[green]ok[/green] {dag_id}")
+    if bag.import_errors or unknown_targets:
         raise typer.Exit(code=1)
+
+
+def _unknown_compute_targets(bag: Any) -> dict[str, list[str]]:
+    """Per DAG, the steps whose compute target resolves to nothing (where connections can be read)."""
+    from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
+    from airflow_ml_provider.render import pipeline_of
+
+    problems: dict[str, list[str]] = {}
+    for dag_id in bag.dag_ids:
+        for step in pipeline_of(bag.dags[dag_id]).steps.values():
+            target = getattr(step, "compute_target", "local")
+            try:
+                ComputeTargetHook(target).resolve()
+            except ComputeTargetError as error:
+                problems.setdefault(dag_id, []).append(f'step "{step.name}": {error}')
+    return problems
 
 
 @datastore_app.command("upload")
@@ -101,8 +122,36 @@ def run(
                 str(reference.get("digest", ""))[:19],
             )
     console.print(table)
+    _print_tracking(dag_id, dag_run.run_id, summaries)
     if str(dag_run.state) != "success":
         raise typer.Exit(code=1)
+
+
+def _print_tracking(dag_id: str, run_id: str, summaries: list[Any]) -> None:
+    """The run's MLflow record: experiment, parent run, rolled-up metrics, registered models."""
+    from airflow_ml_provider.tracking.config import TrackingUnavailableError
+    from airflow_ml_provider.tracking.summary import tracking_summary
+
+    experiment = next((s.experiment_name for s in summaries if s.experiment_name), None) or dag_id
+    try:
+        summary = tracking_summary(dag_id, run_id, experiment)
+    except TrackingUnavailableError as error:
+        console.print(f"[yellow]tracking:[/yellow] {error}")
+        return
+    if summary.parent_run_id is None:
+        console.print("MLflow: no run recorded for this pipeline run")
+        return
+    console.print(
+        f"MLflow experiment [bold]{summary.experiment}[/bold] (id {summary.experiment_id}), "
+        f"pipeline run {summary.parent_run_id} {summary.parent_status}"
+    )
+    for name, value in sorted(summary.metrics.items()):
+        console.print(f"  {name} = {value:g}")
+    for step in summaries:
+        if step.model_version:
+            console.print(f"  model {step.registered_model} version {step.model_version} (step {step.name})")
+    if summary.ui_hint:
+        console.print(f"Open the MLflow UI on this store: {summary.ui_hint}")
 
 
 @cache_app.command("list")

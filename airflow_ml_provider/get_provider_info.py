@@ -60,6 +60,11 @@ def get_provider_info() -> dict[str, Any]:
                         "schema": _STRING,
                         "description": "An existing AWS connection to take S3 credentials from.",
                     },
+                    "region_name": {
+                        "label": "Region",
+                        "schema": _STRING,
+                        "description": "S3 region (optional).",
+                    },
                 },
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port", "host"],

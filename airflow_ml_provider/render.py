@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from airflow.sdk import DAG, Param, TaskGroup
 from airflow.sdk.definitions._internal.contextmanager import DagContext
 
+from airflow_ml_provider.hooks.compute import target_queue
 from airflow_ml_provider.operators.step import StepRunOperator
+from airflow_ml_provider.operators.transfer import DataTransferOperator
 from airflow_ml_provider.pipeline.data import PipelineParameter
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import PythonScriptStep, Step
+from airflow_ml_provider.pipeline.transfer import DataTransferStep
 from airflow_ml_provider.sensors.reuse import StepReuseSensor
+from airflow_ml_provider.tracking.step import PipelineRunCloser
 
 _PIPELINE_ATTRIBUTE = "_ml_pipeline"
 
@@ -41,9 +45,34 @@ def attach_to_current_dag(step: Step) -> None:
     graph = pipeline_of(dag)
     new_edges = graph.add(step)
     step.dag_id = dag.dag_id
+    _apply_pipeline_defaults(step, dag)
+    _close_tracking_with_the_dag_run(dag, step)
     _render(step, dag, graph)
     for producer, consumer in new_edges:
         graph.steps[producer].task_group >> graph.steps[consumer].task_group
+
+
+def _apply_pipeline_defaults(step: Step, dag: DAG) -> None:
+    """``tracking`` and ``experiment_name`` left out on a step come from the DAG's default_args."""
+    defaults = dag.default_args or {}
+    if getattr(step, "tracking", None) is None:
+        step.tracking = defaults.get("tracking", "required")  # type: ignore[attr-defined]
+    if getattr(step, "experiment_name", None) is None:
+        step.experiment_name = defaults.get("experiment_name", dag.dag_id)  # type: ignore[attr-defined]
+
+
+def _close_tracking_with_the_dag_run(dag: DAG, step: Step) -> None:
+    """DAG callbacks that end the DAG run's MLflow parent run with the run's outcome."""
+    if getattr(step, "tracking", None) == "off":
+        return
+    experiment = getattr(step, "experiment_name", None)
+    for attribute, succeeded in (("on_success_callback", True), ("on_failure_callback", False)):
+        existing = getattr(dag, attribute)
+        callbacks = list(existing) if isinstance(existing, list) else [existing] if existing else []
+        if not any(isinstance(callback, PipelineRunCloser) for callback in callbacks):
+            setattr(dag, attribute, [*callbacks, PipelineRunCloser(experiment, succeeded)])
+    dag.has_on_success_callback = True
+    dag.has_on_failure_callback = True
 
 
 def order_steps(before: Step, after: Step) -> None:
@@ -123,7 +152,16 @@ def _is_unset(value: Any) -> bool:
     return type(value).__name__ == "ArgNotSet"
 
 
+def _queue_of(step: PythonScriptStep) -> dict[str, str]:
+    """The compute target's queue for the run task, read at parse time (the DAG processor can)."""
+    queue = target_queue(step.compute_target)
+    return {"queue": queue} if queue else {}
+
+
 def _render(step: Step, dag: DAG, graph: PipelineGraph) -> None:
+    if isinstance(step, DataTransferStep):
+        _render_transfer(step, dag, graph)
+        return
     if not isinstance(step, PythonScriptStep):
         raise TypeError(f"no renderer for step kind {type(step).__name__}")
     with TaskGroup(group_id=step.name, dag=dag, tooltip=f"{step.kind} step {step.name}") as group:
@@ -141,6 +179,31 @@ def _render(step: Step, dag: DAG, graph: PipelineGraph) -> None:
             pipeline=graph,
             dag=dag,
             doc_md=f"Runs `{step.script_name}` of step **{step.name}**.",
+            **_queue_of(step),
+        )
+        reuse >> run
+    step.task_group = group
+    step.task_ids["reuse"] = reuse.task_id
+    step.task_ids["run"] = run.task_id
+
+
+def _render_transfer(step: DataTransferStep, dag: DAG, graph: PipelineGraph) -> None:
+    """A DataTransferStep: the same ``<step>.reuse`` sensor, then the copy as ``<step>.run``."""
+    with TaskGroup(group_id=step.name, dag=dag, tooltip=f"{step.kind} step {step.name}") as group:
+        reuse = StepReuseSensor(
+            task_id="reuse",
+            step=cast(Any, step),
+            pipeline=graph,
+            dag=dag,
+            trigger_rule="none_failed",
+            doc_md=f"Reuses the copy of step **{step.name}** when its source did not change.",
+        )
+        run = DataTransferOperator(
+            task_id="run",
+            step=step,
+            pipeline=graph,
+            dag=dag,
+            doc_md=f"Copies **{step.source.name}** to **{step.destination.name}** (step **{step.name}**).",
         )
         reuse >> run
     step.task_group = group

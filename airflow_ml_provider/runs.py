@@ -20,6 +20,9 @@ class StepSummary:
     name: str
     status: str
     outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    experiment_name: str | None = None
+    registered_model: str | None = None
+    model_version: str | None = None
 
 
 def _status(states: dict[str, str | None]) -> str:
@@ -42,14 +45,17 @@ def step_summaries(graph: PipelineGraph, dag_id: str, run_id: str) -> list[StepS
                 select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
             )
         }
-        published = {
-            row.task_id: XComModel.deserialize_value(row)
+        xcoms = {
+            (row.task_id, row.key): XComModel.deserialize_value(row)
             for row in session.scalars(
                 select(XComModel).where(
-                    XComModel.dag_id == dag_id, XComModel.run_id == run_id, XComModel.key == "return_value"
+                    XComModel.dag_id == dag_id,
+                    XComModel.run_id == run_id,
+                    XComModel.key.in_(["return_value", "model_version"]),
                 )
             )
         }
+    published = {task: value for (task, key), value in xcoms.items() if key == "return_value"}
     summaries = []
     for step in graph.steps.values():
         step_states = {role: states.get(task_id) for role, task_id in step.task_ids.items()}
@@ -58,7 +64,17 @@ def step_summaries(graph: PipelineGraph, dag_id: str, run_id: str) -> list[StepS
             value = published.get(task_id)
             if isinstance(value, dict):
                 outputs.update(value)
-        summaries.append(StepSummary(step.name, _status(step_states), outputs))
+        version = xcoms.get((step.task_ids.get("run", ""), "model_version"))
+        summaries.append(
+            StepSummary(
+                step.name,
+                _status(step_states),
+                outputs,
+                experiment_name=getattr(step, "experiment_name", None),
+                registered_model=getattr(step, "register_model", None),
+                model_version=None if version is None else str(version),
+            )
+        )
     return summaries
 
 

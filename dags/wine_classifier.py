@@ -1,15 +1,30 @@
-"""A small real ML pipeline: ingest -> featurize -> train -> evaluate -> batch-score.
+"""A small real ML pipeline: fetch -> ingest -> featurize -> train -> evaluate -> batch-score.
 
-Data: scikit-learn's bundled wine dataset, shipped in ``wine/data`` and uploaded to the
-default datastore by ``airflow-ml datastore upload dags/wine/data --target-path samples/wine``.
+Data: scikit-learn's bundled wine dataset, shipped in ``wine/data``, read from a second
+datastore, ``samples``: an ``ml_datastore`` connection whose base URI is that folder (or a
+bucket holding the same files). ``make demo`` and the tests define it with an environment
+variable::
+
+    AIRFLOW_CONN_SAMPLES='{"conn_type": "ml_datastore", "extra": {"base_uri": "file:///<repo>/dags/wine/data"}}'
+
+``fetch`` (a DataTransferStep) copies the raw file from there into the pipeline's own
+data; it is reused while the file is unchanged.
 """
 
 from airflow.sdk import DAG, Param
 
-from airflow_ml_provider import DataReference, PipelineData, PipelineParameter, PythonScriptStep
+from airflow_ml_provider import (
+    DataReference,
+    DataTransferStep,
+    EstimatorStep,
+    PipelineData,
+    PipelineParameter,
+    PythonScriptStep,
+)
 
-raw = DataReference(datastore="default", path_on_datastore="samples/wine/wine.csv", name="raw_wine")
-holdout = DataReference(datastore="default", path_on_datastore="samples/wine/holdout.csv", name="holdout")
+samples_wine = DataReference(datastore="samples", path_on_datastore="wine.csv", name="samples_wine")
+holdout = DataReference(datastore="samples", path_on_datastore="holdout.csv", name="holdout")
+raw = PipelineData("raw_wine", is_directory=False)
 clean, features, model = PipelineData("clean"), PipelineData("features"), PipelineData("model")
 metrics, predictions = PipelineData("metrics"), PipelineData("predictions")
 
@@ -19,6 +34,7 @@ with DAG(
     tags=["ml-pipeline", "example"],
     params={"C": Param(1.0, type="number", minimum=0.0001, description="Inverse regularisation")},
 ):
+    DataTransferStep(name="fetch", source=samples_wine, destination=raw, source_reference_type="file")
     PythonScriptStep(
         name="ingest",
         script_name="ingest.py",
@@ -42,13 +58,16 @@ with DAG(
         inputs=[clean],
         outputs=[features],
     )
-    PythonScriptStep(
+    EstimatorStep(
         name="train",
-        script_name="train.py",
+        entry_script="train.py",
         source_directory="wine/steps/train",
-        arguments=["--data", features, "--model", model, "--C", PipelineParameter("C")],
+        arguments=["--data", features, "--model", model],
+        hyperparameters={"C": PipelineParameter("C")},
         inputs=[features],
         outputs=[model],
+        register_model="wine-classifier",
+        model_alias="candidate",
     )
     PythonScriptStep(
         name="evaluate",

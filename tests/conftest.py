@@ -6,6 +6,7 @@ Airflow reads its configuration once, on first import.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -29,6 +30,10 @@ os.environ.update(
     }
 )
 shutil.copytree(REPO / "dags", DAGS_FOLDER)
+# The wine example reads its raw data from a second datastore, "samples".
+os.environ["AIRFLOW_CONN_SAMPLES"] = json.dumps(
+    {"conn_type": "ml_datastore", "extra": {"base_uri": (DAGS_FOLDER / "wine" / "data").as_uri()}}
+)
 
 
 def _airflow(*args: str) -> subprocess.CompletedProcess[str]:

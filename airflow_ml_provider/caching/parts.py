@@ -8,7 +8,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, digest_of
+from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, base_pre_image, digest_of
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_parameter
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
@@ -51,7 +51,10 @@ def installed_packages_digest() -> str:
     return digest_of(names)
 
 
-def environment_part(step: PythonScriptStep, compute_kind: str, cache_: StatCache) -> dict[str, Any]:
+def environment_part(
+    step: PythonScriptStep, compute_kind: str, cache_: StatCache, *, image_digest: str | None = None
+) -> dict[str, Any]:
+    """``image_digest``: what the image tag points at now (resolved by the caller for docker)."""
     environment = step.environment
     requirements = environment.requirements_path(step.base_directory) if environment else None
     part: dict[str, Any] = {"compute": compute_kind, "python": platform.python_version()}
@@ -65,6 +68,8 @@ def environment_part(step: PythonScriptStep, compute_kind: str, cache_: StatCach
         part["variables"] = dict(sorted(environment.variables.items()))
         if environment.image:
             part["image"] = environment.image
+    if image_digest:
+        part["image_digest"] = image_digest
     return part
 
 
@@ -94,3 +99,47 @@ def module_digests(keys: list[str], cache_: StatCache, base_directory: Path) -> 
     present = [path for path in paths.values() if path.is_file()]
     found = cache_.digests(present)
     return {key: found[path][1] if path in found else "" for key, path in paths.items()}
+
+
+def transfer_pre_image(step: Any, inputs: dict[str, str]) -> dict[str, Any]:
+    """The pre-image of a ``DataTransferStep``: what it copies (by content), and to where.
+
+    The source is there by its content digest (under the source's data name), so the
+    same bytes at the same place are reused; a ``DataReference`` destination is there by
+    its place (a copy to another place is another copy); a ``PipelineData`` destination's
+    place is chosen per run, so only its name and shape count.
+    """
+    from airflow_ml_provider import __version__
+    from airflow_ml_provider.pipeline.data import PipelineData
+
+    destination, source = step.destination, step.source
+    origin = (
+        {"pipeline_data": source.name}
+        if isinstance(source, PipelineData)
+        else {"datastore": source.datastore, "path": source.path_on_datastore}
+    )
+    if isinstance(destination, PipelineData):
+        where: dict[str, Any] = {"pipeline_data": destination.name, "datastore": destination.datastore}
+    else:
+        where = {
+            "datastore": destination.datastore,
+            "path": destination.path_on_datastore,
+            "overwrite": step.overwrite,
+        }
+    return base_pre_image(
+        step={
+            "kind": step.kind,
+            "name": step.name,
+            "version": step.version,
+            "source": origin,
+            "source_reference_type": step.source_reference_type,
+            "destination": where,
+            "destination_is_directory": step.destination_is_directory,
+            "outputs": [{"name": o.name, "is_directory": o.is_directory} for o in step.outputs],
+        },
+        code={},
+        arguments=[],
+        params={},
+        inputs=inputs,
+        environment={"transfer": __version__},
+    )

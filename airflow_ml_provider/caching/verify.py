@@ -10,6 +10,7 @@ from airflow_ml_provider.caching.content import local_content_digest
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.runtime.digest import path_digest
 from airflow_ml_provider.runtime.staging import local_path
+from airflow_ml_provider.runtime.stores import storage_options_for
 
 
 def output_problem(name: str, reference: dict[str, Any], *, full: bool, cache: StatCache) -> str | None:
@@ -27,7 +28,8 @@ def output_problem(name: str, reference: dict[str, Any], *, full: bool, cache: S
         ):
             return f'output "{name}" was altered at {uri}'
         return None
-    fs, path = url_to_fs(uri)
+    fs, path = url_to_fs(uri, **storage_options_for(uri))
+    fs.invalidate_cache()
     if not fs.exists(path):
         return f'output "{name}" is gone from {uri}'
     found = fs.find(path, detail=True) if fs.isdir(path) else {path: fs.info(path)}

@@ -63,4 +63,20 @@ class ComputeTargetHook(BaseHook):
             raise ComputeTargetError(
                 f'compute target "{name}": kind {kind!r} is not one of {", ".join(KINDS)}.'
             )
+        if connection.host:
+            extra.setdefault("host", connection.host)
         return ComputeTarget(name, kind, extra.pop("queue", None) or None, extra)
+
+
+def target_queue(name: str) -> str | None:
+    """The queue of a named target, looked up while the DAG is parsed; None when unknown.
+
+    An unknown name is not an error here: ``<step>.run`` fails with the clear message at run
+    time, and ``airflow-ml validate`` reports it.
+    """
+    if name == LOCAL:
+        return None
+    try:
+        return ComputeTargetHook(name).resolve().queue
+    except (ComputeTargetError, AirflowNotFoundException):
+        return None

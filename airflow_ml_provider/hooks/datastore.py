@@ -9,6 +9,7 @@ from typing import Any
 from airflow.exceptions import AirflowNotFoundException
 from airflow.sdk import BaseHook
 
+from airflow_ml_provider.runtime.stores import remember_storage_options
 from airflow_ml_provider.settings import provider_home
 
 DEFAULT_DATASTORE = "default"
@@ -24,7 +25,7 @@ class ResolvedDatastore:
 
     name: str
     base_uri: str
-    storage_options: dict[str, Any] = field(default_factory=dict)
+    storage_options: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def uri(self, path: str) -> str:
         path = path.strip("/")
@@ -79,7 +80,56 @@ class DatastoreHook(BaseHook):
                 f'datastore "{name}": connection "{name}" has no base_uri in its extra. '
                 'Set it, for example {"base_uri": "s3://bucket/prefix"}.'
             )
-        return ResolvedDatastore(name, _normalise(base_uri), _storage_options(extra))
+        options = _storage_options(extra)
+        if not base_uri.startswith(("file://", "local://")) and "://" in base_uri:
+            derived = self._credentials(connection, extra)
+            client_kwargs = {**derived.get("client_kwargs", {}), **options.get("client_kwargs", {})}
+            options = {**derived, **options}
+            if client_kwargs:
+                options["client_kwargs"] = client_kwargs
+        resolved = ResolvedDatastore(name, _normalise(base_uri), options)
+        remember_storage_options(resolved.base_uri, options)
+        return resolved
+
+    def _credentials(self, connection: Any, extra: dict[str, Any]) -> dict[str, Any]:
+        """Key and secret from this connection, or from the Airflow AWS connection it names.
+
+        The AWS connection is read as a plain connection (login = access key id,
+        password = secret key, extra: region_name, endpoint_url, aws_session_token), so the
+        amazon provider need not be installed. Secrets never reach a log line.
+        """
+        login, password, source_extra = connection.login, connection.password, extra
+        aws_conn_id = extra.get("aws_conn_id")
+        if aws_conn_id:
+            try:
+                aws = self.get_connection(str(aws_conn_id))
+            except AirflowNotFoundException:
+                raise DatastoreError(
+                    f'datastore "{self.datastore_name}": its aws_conn_id "{aws_conn_id}" names no '
+                    "Airflow connection."
+                ) from None
+            login, password = aws.login or login, aws.password or password
+            source_extra = {**aws.extra_dejson, **extra}
+        options: dict[str, Any] = {}
+        if login:
+            options["key"] = login
+        if password:
+            options["secret"] = password
+        token = source_extra.get("aws_session_token") or source_extra.get("token")
+        if token:
+            options["token"] = token
+        client_kwargs: dict[str, Any] = {}
+        endpoint = source_extra.get("endpoint_url") or source_extra.get("host")
+        if endpoint:
+            client_kwargs["endpoint_url"] = endpoint
+        region = source_extra.get("region_name") or source_extra.get("region")
+        if region:
+            client_kwargs["region_name"] = region
+        if client_kwargs:
+            options["client_kwargs"] = client_kwargs
+        # Few retries inside botocore: ours (with backoff, and a message) come on top.
+        options["config_kwargs"] = {"retries": {"max_attempts": 2, "mode": "standard"}, "connect_timeout": 10}
+        return options
 
 
 def _normalise(base_uri: str) -> str:
@@ -94,8 +144,6 @@ def _storage_options(extra: dict[str, Any]) -> dict[str, Any]:
     options = extra.get("storage_options") or {}
     if isinstance(options, str):
         options = json.loads(options)
-    if extra.get("endpoint_url"):
-        options.setdefault("client_kwargs", {})["endpoint_url"] = extra["endpoint_url"]
     return dict(options)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tempfile
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Any
 
 from airflow.exceptions import AirflowException
@@ -16,10 +17,11 @@ from airflow_ml_provider.compute import run_on_target
 from airflow_ml_provider.compute.local import local_python
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook, ResolvedDatastore
+from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_parameter
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.graph import PipelineGraph
-from airflow_ml_provider.pipeline.steps import PythonScriptStep
+from airflow_ml_provider.pipeline.steps import EstimatorStep, PythonScriptStep
 from airflow_ml_provider.references import produced_reference
 from airflow_ml_provider.runtime import (
     InputSpec,
@@ -29,7 +31,12 @@ from airflow_ml_provider.runtime import (
     StepResult,
     StepSpec,
 )
+from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.sensors.reuse import FINGERPRINT_KEY
+from airflow_ml_provider.tracking.config import TrackingUnavailableError
+from airflow_ml_provider.tracking.params import step_params
+from airflow_ml_provider.tracking.registry import register_model
+from airflow_ml_provider.tracking.step import RUN_ID_KEY, StepTracking, open_step_tracking
 
 PIPELINE_DATA_FOLDER = "pipeline-data"
 
@@ -67,11 +74,13 @@ class StepRunOperator(BaseOperator):
     """
 
     ui_color = "#dbe9f6"
+    operator_extra_links = (MlflowRunLink(),)
 
     def __init__(self, *, step: PythonScriptStep, pipeline: PipelineGraph, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.step = step
         self.pipeline = pipeline
+        self.mlflow_run_url: str | None = None
 
     def execute(self, context: Context) -> dict[str, dict[str, Any]]:
         step = self.step
@@ -81,31 +90,29 @@ class StepRunOperator(BaseOperator):
             outputs = [self._output_spec(data, context) for data in step.outputs]
         except (ComputeTargetError, DatastoreError) as error:
             raise AirflowException(f'step "{step.name}": {error}') from None
-        params = context["params"]
+        claim = self._fingerprint_claim(context)
+        tracking = self._open_tracking(context, target.name, claim)
         with tempfile.TemporaryDirectory(prefix=f"aml-{step.name}-") as work:
-            spec = StepSpec(
-                step=step.name,
-                script=step.script_name,
-                source_directory=str(step.source_directory),
-                arguments=[_resolve_parameter(token, params) for token in step.arguments],
-                inputs=inputs,
-                outputs=outputs,
-                work_directory=work,
-                python=local_python(),
-                environment={
-                    f"AML_PARAMETER_{name}": _resolve_parameter(token, params)["value"]
-                    for name, token in step.params.items()
-                },
-                python_path=[str(step.source_directory), str(step.base_directory)],
-            )
-            claim = self._fingerprint_claim(context)
+            spec = self._spec(context, inputs, outputs, work, tracking)
             store = StepCacheStore() if claim else None
             with LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext():
                 try:
-                    result = run_on_target(target, spec, info=self.log.info, warning=self.log.warning)
+                    result = run_on_target(
+                        target,
+                        spec,
+                        info=self.log.info,
+                        warning=self.log.warning,
+                        environment=step.environment,
+                        base_directory=step.base_directory,
+                    )
                 except (ScriptFailedError, StagingError) as error:
+                    self._close_tracking(tracking, succeeded=False)
                     raise AirflowException(str(error)) from None
+                except BaseException:
+                    self._close_tracking(tracking, succeeded=False)
+                    raise
                 references = self._references(result, context)
+                self._close_tracking(tracking, succeeded=True, context=context, references=references)
                 if store and claim:
                     key = commit_result(
                         store,
@@ -117,12 +124,109 @@ class StepRunOperator(BaseOperator):
                         base_directory=step.base_directory,
                         imported_modules=result.imported_modules,
                         outputs=references,
-                        produced_by=self._produced_by(context),
+                        produced_by={
+                            **self._produced_by(context),
+                            RUN_ID_KEY: tracking.run_id if tracking else None,
+                        },
                         warn=self.log.warning,
                     )
                     if key:
                         self.log.info(f'step "{step.name}": result cached under fingerprint {key[:12]}')
         return references
+
+    def _spec(
+        self,
+        context: Context,
+        inputs: list[InputSpec],
+        outputs: list[OutputSpec],
+        work: str,
+        tracking: StepTracking | None,
+    ) -> StepSpec:
+        step, params = self.step, context["params"]
+        environment = {
+            f"AML_PARAMETER_{name}": _resolve_parameter(token, params)["value"]
+            for name, token in step.params.items()
+        }
+        if step.environment is not None:
+            environment.update(step.environment.variables)
+        if tracking is not None:
+            environment.update(tracking.script_environment())
+        return StepSpec(
+            step=step.name,
+            script=step.script_name,
+            source_directory=str(step.source_directory),
+            arguments=[_resolve_parameter(token, params) for token in step.arguments],
+            inputs=inputs,
+            outputs=outputs,
+            work_directory=work,
+            python=local_python(),
+            environment=environment,
+            python_path=[str(step.source_directory), str(step.base_directory)],
+        )
+
+    def _open_tracking(
+        self, context: Context, target: str, claim: dict[str, Any] | None
+    ) -> StepTracking | None:
+        step, ti = self.step, context["ti"]
+        try:
+            tracking = open_step_tracking(
+                mode=step.tracking or "required",
+                experiment_name=step.experiment_name or ti.dag_id,
+                dag_id=ti.dag_id,
+                run_id=ti.run_id,
+                step=step.name,
+                tags={
+                    "dag_id": ti.dag_id,
+                    "run_id": ti.run_id,
+                    "try_number": str(ti.try_number),
+                    "fingerprint": claim["base_key"] if claim else "none",
+                    "compute_target": target,
+                },
+                params=step_params(step, context["params"]),
+                warn=self.log.warning,
+            )
+        except TrackingUnavailableError as error:
+            raise AirflowException(str(error)) from None
+        if tracking is not None:
+            self.mlflow_run_url = tracking.url
+            context["ti"].xcom_push(key=RUN_ID_KEY, value=tracking.run_id)
+            self.log.info(
+                f'step "{step.name}": MLflow run {tracking.run_id}'
+                + (f" ({tracking.url})" if tracking.url else "")
+            )
+        return tracking
+
+    def _close_tracking(
+        self,
+        tracking: StepTracking | None,
+        *,
+        succeeded: bool,
+        context: Context | None = None,
+        references: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        if tracking is None:
+            return
+        try:
+            tracking.finish(succeeded, self.step.name)
+            if succeeded and isinstance(self.step, EstimatorStep) and self.step.register_model and context:
+                model_version = register_model(
+                    tracking,
+                    self.step.register_model,
+                    self.step.model_alias,
+                    self._model_folder(references or {}),
+                    self.log.info,
+                )
+                context["ti"].xcom_push(key="model_version", value=model_version)
+        except TrackingUnavailableError as error:
+            if succeeded and self.step.tracking != "optional":
+                raise AirflowException(f'step "{self.step.name}": {error}') from None
+            self.log.warning(f'step "{self.step.name}": {error}')
+
+    def _model_folder(self, references: dict[str, dict[str, Any]]) -> Path | None:
+        name = getattr(self.step, "model_output", None)
+        if not name or name not in references:
+            return None
+        return local_path(references[name]["uri"])
 
     def _fingerprint_claim(self, context: Context) -> dict[str, Any] | None:
         """The fingerprint the reuse sensor computed for this run (None: not cacheable)."""

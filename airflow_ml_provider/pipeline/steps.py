@@ -110,6 +110,8 @@ class PythonScriptStep(Step):
         version: str | None = None,
         environment: Environment | None = None,
         *,
+        tracking: str | None = None,
+        experiment_name: str | None = None,
         base_directory: str | os.PathLike[str] | None = None,
     ) -> None:
         if name is None and not script_name:
@@ -134,6 +136,8 @@ class PythonScriptStep(Step):
             self.base_directory = base
             self.source_directory = _check_source_directory(source_directory, base)
             self.environment = environment
+            self.tracking = _check_tracking(tracking)
+            self.experiment_name = experiment_name
             self.script_name = _check_script(script_name, self.source_directory)
             self.arguments: list[ArgumentToken] = [
                 tokenize(value, argument=f"arguments[{index}]") for index, value in enumerate(arguments or [])
@@ -149,6 +153,105 @@ class PythonScriptStep(Step):
         except PipelineDefinitionError as error:
             raise _with_current_dag(error.located(step=str(step_name))) from None
         self._attach()
+
+
+class EstimatorStep(PythonScriptStep):
+    """A training step: hyperparameters become arguments and MLflow params; its model can be
+    registered in the MLflow model registry (``register_model``, optional ``model_alias``).
+
+    With ``register_model``, the model the script logged to its run is registered; if it
+    logged none, the ``model_output`` folder (default: the output named "model", else the
+    first output) is logged and registered instead.
+    """
+
+    kind: ClassVar[str] = "estimator"
+
+    def __init__(
+        self,
+        name: str | None = None,
+        entry_script: str | None = None,
+        source_directory: str | os.PathLike[str] | None = None,
+        arguments: Sequence[Any] | None = None,
+        inputs: Sequence[DataInput] | None = None,
+        outputs: Sequence[PipelineData] | None = None,
+        compute_target: str | None = "local",
+        environment: Environment | None = None,
+        hyperparameters: Mapping[str, Any] | None = None,
+        register_model: str | None = None,
+        model_alias: str | None = None,
+        allow_reuse: bool = True,
+        version: str | None = None,
+        *,
+        model_output: str | None = None,
+        estimator_entry_script_arguments: Sequence[Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        tracking: str | None = None,
+        experiment_name: str | None = None,
+        base_directory: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.hyperparameters = dict(hyperparameters or {})
+        self.register_model = register_model
+        self.model_alias = model_alias
+        step_arguments = list(arguments or estimator_entry_script_arguments or [])
+        for key, value in self.hyperparameters.items():
+            step_arguments += [f"--{key}", value]
+        output_names = [o.name for o in outputs or [] if isinstance(o, PipelineData)]
+        self.model_output = model_output or (
+            "model" if "model" in output_names else next(iter(output_names), None)
+        )
+        problem = _check_registration(register_model, model_alias, model_output, output_names)
+        if problem is not None:
+            raise _with_current_dag(problem.located(step=name or Path(str(entry_script)).stem))
+        super().__init__(
+            script_name=entry_script,
+            name=name,
+            arguments=step_arguments,
+            compute_target=compute_target,
+            inputs=inputs,
+            outputs=outputs,
+            params=params,
+            source_directory=source_directory,
+            allow_reuse=allow_reuse,
+            version=version,
+            environment=environment,
+            tracking=tracking,
+            experiment_name=experiment_name,
+            base_directory=base_directory or _defining_file_directory(),
+        )
+
+
+def _check_registration(
+    register_model: Any, model_alias: Any, model_output: str | None, output_names: list[str]
+) -> PipelineDefinitionError | None:
+    if register_model is not None and (not isinstance(register_model, str) or not register_model):
+        return PipelineDefinitionError(
+            f"register_model {register_model!r} is not a model name.",
+            fix='Give the registered model\'s name, e.g. register_model="wine-classifier".',
+            argument="register_model",
+        )
+    if model_alias is not None and register_model is None:
+        return PipelineDefinitionError(
+            "model_alias is set but register_model is not.",
+            fix="Set register_model= to the model name the alias belongs to.",
+            argument="model_alias",
+        )
+    if model_output is not None and model_output not in output_names:
+        return PipelineDefinitionError(
+            f'model_output "{model_output}" is not one of the step\'s outputs ({", ".join(output_names)}).',
+            fix="Name one of the PipelineData in outputs=.",
+            argument="model_output",
+        )
+    return None
+
+
+def _check_tracking(tracking: Any) -> str | None:
+    if tracking is None or tracking in ("required", "optional", "off"):
+        return tracking
+    raise PipelineDefinitionError(
+        f"tracking {tracking!r} is not one of required, optional, off.",
+        fix='Use tracking="optional" to run untracked when the tracking server is down.',
+        argument="tracking",
+    )
 
 
 def _defining_file_directory() -> Path:

@@ -5,22 +5,36 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from airflow.exceptions import AirflowException
 from airflow.sdk import BaseSensorOperator, Context, SkipMixin
 
 from airflow_ml_provider.caching import settings
 from airflow_ml_provider.caching.content import code_digests, local_content_digest
 from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, base_key, base_pre_image
 from airflow_ml_provider.caching.lookup import explain_miss, find_hit
-from airflow_ml_provider.caching.parts import arguments_part, environment_part, params_part, step_part
+from airflow_ml_provider.caching.parts import (
+    arguments_part,
+    environment_part,
+    params_part,
+    step_part,
+    transfer_pre_image,
+)
+from airflow_ml_provider.caching.remote import remote_content_digest
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import Decision, StepCacheStore
+from airflow_ml_provider.compute import target_image_digest
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
+from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.pipeline.data import DataReference
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
 from airflow_ml_provider.references import StepInputError, produced_reference
 from airflow_ml_provider.runtime.staging import local_path
+from airflow_ml_provider.runtime.stores import StoreError
+from airflow_ml_provider.tracking.config import TrackingUnavailableError
+from airflow_ml_provider.tracking.params import step_params
+from airflow_ml_provider.tracking.step import RUN_ID_KEY, open_step_tracking, record_reused_step
 
 FINGERPRINT_KEY = "fingerprint"
 
@@ -39,6 +53,7 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
     """
 
     ui_color = "#e8f4e8"
+    operator_extra_links = (MlflowRunLink(),)
 
     def __init__(self, *, step: PythonScriptStep, pipeline: PipelineGraph, **kwargs: Any) -> None:
         kwargs.setdefault("poke_interval", settings.reuse_poke_seconds())
@@ -46,6 +61,7 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
         super().__init__(**kwargs)
         self.step = step
         self.pipeline = pipeline
+        self.mlflow_run_url: str | None = None
 
     def poke(self, context: Context) -> bool:
         store = StepCacheStore()
@@ -71,6 +87,7 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
             if hit is not None:
                 self.log.info(f'step "{step.name}": {hit.message}')
                 self._record(store, ti, "reused", hit.message, base, pre_image)
+                self._track_reuse(context, hit.entry.produced_by, base)
                 # Each reference's produced_by says which run and attempt made it.
                 ti.xcom_push(key="return_value", value=hit.entry.outputs)
                 self.skip(ti=ti, tasks=[self.dag.get_task(step.task_ids["run"])])
@@ -94,20 +111,56 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
         ti.xcom_push(key=FINGERPRINT_KEY, value={"base_key": base, "pre_image": pre_image, "holder": holder})
         return True
 
+    def _track_reuse(self, context: Context, produced_by: dict[str, Any], base: str) -> None:
+        """A reused step still gets its MLflow run, tagged reused_from, with the original metrics."""
+        step, ti = self.step, context["ti"]
+        try:
+            tracking = open_step_tracking(
+                mode=step.tracking or "required",
+                experiment_name=step.experiment_name or ti.dag_id,
+                dag_id=ti.dag_id,
+                run_id=ti.run_id,
+                step=step.name,
+                tags={
+                    "dag_id": ti.dag_id,
+                    "run_id": ti.run_id,
+                    "try_number": str(ti.try_number),
+                    "fingerprint": base,
+                    "compute_target": step.compute_target,
+                },
+                params=step_params(step, context["params"]),
+                warn=self.log.warning,
+            )
+            if tracking is None:
+                return
+            record_reused_step(tracking, produced_by.get(RUN_ID_KEY), step.name, self.log.warning)
+        except TrackingUnavailableError as error:
+            if step.tracking == "optional":
+                self.log.warning(f'step "{step.name}": {error}')
+                return
+            raise AirflowException(str(error)) from None
+        self.mlflow_run_url = tracking.url
+        ti.xcom_push(key=RUN_ID_KEY, value=tracking.run_id)
+
     def _pre_image(self, context: Context, stat_cache: StatCache) -> dict[str, Any]:
         step = self.step
         try:
-            compute_kind = ComputeTargetHook(step.compute_target).resolve().kind
+            target = ComputeTargetHook(step.compute_target).resolve()
+            compute_kind, image_digest = target.kind, target_image_digest(target, step.environment)
             inputs = {data.name: self._input_digest(data, context, stat_cache) for data in step.inputs}
-        except (ComputeTargetError, DatastoreError, StepInputError) as error:
+            for data in step.outputs:  # their options are needed to verify a hit on a remote store
+                DatastoreHook(data.datastore or "default").resolve()
+        except (ComputeTargetError, DatastoreError, StepInputError, StoreError) as error:
             raise UnfingerprintableError(str(error)) from None
+        if step.kind == "data_transfer":
+            return transfer_pre_image(step, inputs)
         return base_pre_image(
             step=step_part(step),
             code=code_digests(step.source_directory, stat_cache),
             arguments=arguments_part(step),
             params=params_part(step, dict(context["params"])),
             inputs=inputs,
-            environment=environment_part(step, compute_kind, stat_cache),
+            environment=environment_part(step, compute_kind, stat_cache, image_digest=image_digest),
         )
 
     def _input_digest(self, data: Any, context: Context, stat_cache: StatCache) -> str:
@@ -117,7 +170,7 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
         uri = datastore.uri(data.path_on_datastore)
         local = local_path(uri)
         if local is None:
-            raise UnfingerprintableError(f'input "{data.name}": {uri} is on a remote datastore')
+            return remote_content_digest(uri, datastore.storage_options, datastore=datastore.name).digest
         try:
             return local_content_digest(local, stat_cache).digest
         except FileNotFoundError:

@@ -29,7 +29,9 @@ def register_model(
         tracker.call("create registered model", client.create_registered_model, name)
     if logged:
         model = max(logged, key=lambda m: m.creation_timestamp or 0)
-        source, model_id = f"models:/{model.model_id}", model.model_id
+        # The stored location, not models:/<id>: a registry on a local store would resolve that
+        # through the process-global tracking URI, not this client's.
+        source, model_id = model.artifact_location, model.model_id
     else:
         if model_folder is None or not model_folder.exists():
             raise ValueError(

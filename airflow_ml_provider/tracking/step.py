@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -49,9 +50,11 @@ class StepTracking:
 @contextmanager
 def _parent_lock(dag_id: str, run_id: str, holder: str) -> Iterator[None]:
     """One creator of a DAG run's parent run across workers: a lease in the step cache store."""
+    from airflow_ml_provider.caching.fingerprint import digest_of
     from airflow_ml_provider.caching.store import StepCacheStore
 
-    store, key = StepCacheStore(), f"mlflow-parent|{dag_id}|{run_id}"
+    # Lease keys are digests (64 characters), like fingerprints.
+    store, key = StepCacheStore(), digest_of(["mlflow-parent", dag_id, run_id])
     deadline = time.monotonic() + 120
     while store.try_lease(key, holder, 60) is not None:
         if time.monotonic() > deadline:
@@ -125,11 +128,13 @@ class PipelineRunCloser:
         dag_run = context["dag_run"]
         try:
             tracker = Tracker(resolve())
-            experiment = tracker.client.get_experiment_by_name(self.experiment_name or dag_run.dag_id)
+            name = self.experiment_name or dag_run.dag_id
+            experiment = tracker.call("get experiment", tracker.client.get_experiment_by_name, name)
             if experiment is None:
                 return
             parent = tracker.find_pipeline_run(str(experiment.experiment_id), dag_run.dag_id, dag_run.run_id)
             if parent:
                 tracker.end_run(parent, "FINISHED" if self.succeeded else "FAILED")
-        except TrackingUnavailableError:
-            return
+        except TrackingUnavailableError as error:
+            # The steps already failed or warned about it; the DAG run's outcome stands.
+            logging.getLogger(__name__).warning(f"pipeline run not closed: {error}")

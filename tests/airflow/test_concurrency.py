@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from airflow.models.taskinstance import TaskInstance
@@ -42,8 +43,12 @@ parser.add_argument("--counter"); parser.add_argument("--seconds", type=float); 
 args = parser.parse_args()
 with open(args.counter, "a") as counter:
     counter.write(f"{os.getpid()}\\n")
-# The environment is not part of the fingerprint: a test can shorten the wait.
-time.sleep(float(os.environ.get("AML_TEST_SLEEP_OVERRIDE", args.seconds)))
+# Hold the step until the test releases it (or the time is up). The environment is not
+# part of the fingerprint, so a test can also skip the wait.
+if os.environ.get("AML_TEST_NO_WAIT") != "1":
+    deadline = time.time() + args.seconds
+    while not os.path.exists(args.counter + ".release") and time.time() < deadline:
+        time.sleep(0.1)
 os.makedirs(args.out, exist_ok=True)
 with open(os.path.join(args.out, "result.txt"), "w") as result:
     result.write("complete\\n")
@@ -72,6 +77,14 @@ def _write_pipeline(dags_folder: Path, tmp_path: Path, dag_id: str, seconds: flo
     return dag_file, counter
 
 
+def _wait_for(condition: Any, process: subprocess.Popen[bytes], log: Path, seconds: float = 180) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
+        assert process.poll() is None, log.read_text(errors="replace")[-3000:]
+        time.sleep(0.2)
+
+
 def _start(dag_id: str, dag_file: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [sys.executable, "-m", "airflow", "dags", "test", dag_id, "-f", str(dag_file)],
@@ -94,10 +107,23 @@ def _states(dag_id: str) -> dict[str, dict[str, str]]:
 def _two_runs_at_once_compute_once(
     dags_folder: Path, tmp_path: Path, dag_id: str, env: dict[str, str]
 ) -> None:
-    dag_file, counter = _write_pipeline(dags_folder, tmp_path, dag_id, seconds=8)
+    dag_file, counter = _write_pipeline(dags_folder, tmp_path, dag_id, seconds=180)
     env = {"AIRFLOW__ML_PIPELINES__REUSE_POKE_SECONDS": "1", **env}
     first = _start(dag_id, dag_file, env, tmp_path / "first.log")
+    # The second run starts once the first is inside the step (so both DAG runs are live at
+    # once; two processes registering one new DAG at the same instant collide in Airflow).
+    _wait_for(lambda: counter.exists() and counter.read_text(), first, tmp_path / "first.log")
     second = _start(dag_id, dag_file, env, tmp_path / "second.log")
+    # The step is held until one of the runs is seen waiting for the other's lease.
+    deadline = time.monotonic() + 180
+    while not any(
+        "is computing the same fingerprint" in (tmp_path / log).read_text(errors="replace")
+        for log in ("first.log", "second.log")
+    ):
+        assert time.monotonic() < deadline, "neither run waited for the other"
+        assert first.poll() is None and second.poll() is None, "a run ended before the other waited"
+        time.sleep(0.5)
+    Path(f"{counter}.release").touch()
     assert first.wait(timeout=240) == 0, (tmp_path / "first.log").read_text()[-3000:]
     assert second.wait(timeout=240) == 0, (tmp_path / "second.log").read_text()[-3000:]
 
@@ -134,9 +160,9 @@ def test_killed_lease_holder_lets_the_other_run_proceed_and_its_partial_output_i
     airflow_db, dags_folder, tmp_path
 ):
     dag_id = "killed_holder"
-    dag_file, counter = _write_pipeline(dags_folder, tmp_path, dag_id, seconds=60)
+    dag_file, counter = _write_pipeline(dags_folder, tmp_path, dag_id, seconds=120)
     # Long enough that the second run surely finds the dead holder's lease still live.
-    env = {"AIRFLOW__ML_PIPELINES__LEASE_SECONDS": "15", "AIRFLOW__ML_PIPELINES__REUSE_POKE_SECONDS": "1"}
+    env = {"AIRFLOW__ML_PIPELINES__LEASE_SECONDS": "40", "AIRFLOW__ML_PIPELINES__REUSE_POKE_SECONDS": "1"}
     holder = _start(dag_id, dag_file, env, tmp_path / "holder.log")
     deadline = time.monotonic() + 120
     while not (counter.exists() and counter.read_text()):
@@ -146,10 +172,10 @@ def test_killed_lease_holder_lets_the_other_run_proceed_and_its_partial_output_i
     os.killpg(holder.pid, signal.SIGKILL)
     holder.wait()
 
-    # Same fingerprint (same arguments), but the script now finishes quickly.
+    # Same fingerprint (same arguments); this time the script does not wait to be released.
     taker = subprocess.run(
         [sys.executable, "-m", "airflow", "dags", "test", dag_id, "-f", str(dag_file)],
-        env={**os.environ, **env, "AML_TEST_SLEEP_OVERRIDE": "0"},
+        env={**os.environ, **env, "AML_TEST_NO_WAIT": "1"},
         capture_output=True,
         text=True,
         timeout=300,

@@ -48,6 +48,7 @@ def test_wine_pipeline_trains_evaluates_and_scores(airflow_db):
 
     assert str(dag_run.state) == "success"
     assert [(s.name, s.status) for s in steps] == [
+        ("fetch", "ran"),
         ("ingest", "ran"),
         ("featurize", "ran"),
         ("train", "ran"),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import shutil
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from airflow_ml_provider.caching.parts import module_path
 from airflow_ml_provider.caching.store import CacheEntry, Decision, StepCacheStore
 from airflow_ml_provider.datastore import Datastore
 from airflow_ml_provider.runs import run_pipeline
@@ -29,8 +31,9 @@ from airflow_ml_provider.runtime.digest import path_digest
 from airflow_ml_provider.runtime.staging import local_path
 
 REPO = Path(__file__).resolve().parents[2]
-STEPS = ["ingest", "featurize", "train", "evaluate", "score"]
+STEPS = ["fetch", "ingest", "featurize", "train", "evaluate", "score"]
 OUTPUT_OF = {
+    "fetch": "raw_wine",
     "ingest": "clean",
     "featurize": "features",
     "train": "model",
@@ -72,16 +75,21 @@ class WineCopy:
         )
         # Fingerprints hold no dag id: a step whose code, inputs and parameters equal another
         # pipeline's reuses that pipeline's result. A tag in each script keeps copies apart.
-        for step in STEPS:
+        for step in STEPS[1:]:  # fetch (a DataTransferStep) has no script
             append(self.step_file(step), f"# pipeline copy: {tag or name}\n")
         self.dag_file = self.root / "wine_classifier.py"
         source = (REPO / "dags" / "wine_classifier.py").read_text()
         assert source.count('"wine_classifier"') == 1
-        assert source.count('"samples/wine/') == 2
+        # The raw data comes from the "samples" datastore: each copy gets its own datastore
+        # (a connection, as in production) over its own copy of the data.
+        assert source.count('datastore="samples"') == 2
         source = source.replace('"wine_classifier"', f'"{self.dag_id}"')
-        self.dag_file.write_text(source.replace('"samples/wine/', f'"samples/case_{name}/'))
+        self.dag_file.write_text(source.replace('datastore="samples"', f'datastore="samples_case_{name}"'))
         self.data_path = f"samples/case_{name}"
         Datastore().upload(REPO / "dags" / "wine" / "data", self.data_path, show_progress=False)
+        os.environ[f"AIRFLOW_CONN_SAMPLES_CASE_{name.upper()}"] = json.dumps(
+            {"conn_type": "ml_datastore", "extra": {"base_uri": Datastore().resolve().uri(self.data_path)}}
+        )
         self.raw = self.datastore_file("wine.csv")
         assert self.raw.read_bytes() == (REPO / "dags" / "wine" / "data" / "wine.csv").read_bytes()
 
@@ -112,6 +120,10 @@ class WineCopy:
             {name: reference for s in summaries for name, reference in s.outputs.items()},
         )
 
+    def module_paths(self, entry: Any) -> list[str]:
+        """The recorded modules of an entry, as files (recorded relative to the DAG's folder)."""
+        return [os.path.realpath(module_path(key, self.root)) for key in entry.modules]
+
     def first_run(self, conf: dict[str, Any] | None = None) -> Run:
         """The first run of the copy: every step runs, and the copy's own helper module is used."""
         run = self.run(conf)
@@ -125,7 +137,7 @@ class WineCopy:
             assert entry.produced_by["run_id"] == run.run_id
             assert entry.outputs == {OUTPUT_OF[step]: run.outputs[OUTPUT_OF[step]]}
             # The scripts import `wine.features` of this copy, not the one of dags/wine.
-            assert list(entry.modules) == ([helper] if step in IMPORTS_HELPER else []), step
+            assert self.module_paths(entry) == ([helper] if step in IMPORTS_HELPER else []), step
         for reference in run.outputs.values():
             assert reference["produced_by"]["run_id"] == run.run_id
             assert reference["digest"] == path_digest(local_path(reference["uri"])).digest
@@ -293,7 +305,7 @@ def test_edited_helper_module_reruns_the_steps_that_import_it(wine_copy):
         assert second.outputs[OUTPUT_OF[step]]["digest"] == first.outputs[OUTPUT_OF[step]]["digest"]
         entries = copy.entries(step)
         assert [e.produced_by["run_id"] for e in entries] == [first.run_id, second.run_id]
-        assert all(list(e.modules) == [module] for e in entries)
+        assert all(copy.module_paths(e) == [module] for e in entries)
     assert "input" not in reasons["featurize"]
 
 
@@ -307,7 +319,8 @@ def test_changed_raw_data_reruns_as_far_as_the_change_reaches(wine_copy):
     copy.raw.write_text(original + first_row + "\n")
     second = copy.run()
 
-    reasons = copy.check(second, first, ran={"ingest"})
+    reasons = copy.check(second, first, ran={"fetch", "ingest"})
+    assert 'input "samples_wine" changed' in reasons["fetch"]
     assert 'input "raw_wine" changed' in reasons["ingest"]
     assert second.outputs["clean"]["digest"] == first.outputs["clean"]["digest"]
 
@@ -321,6 +334,7 @@ def test_changed_raw_data_reruns_as_far_as_the_change_reaches(wine_copy):
     third = copy.run()
 
     reasons = copy.check(third, second, ran=set(STEPS))
+    assert 'input "samples_wine" changed' in reasons["fetch"]
     assert 'input "raw_wine" changed' in reasons["ingest"]
     assert 'input "clean" changed' in reasons["featurize"]
     assert 'input "features" changed' in reasons["train"]

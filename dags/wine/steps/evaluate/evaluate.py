@@ -15,18 +15,13 @@ TARGET = "target"
 
 
 def log_to_mlflow(metrics: dict[str, float]) -> None:
-    """Log to the MLflow run named by MLFLOW_RUN_ID, when there is one and mlflow is installed."""
-    run_id = os.environ.get("MLFLOW_RUN_ID")
-    if not run_id:
+    """Log with plain mlflow when the step runs tracked (the run is set up through the env)."""
+    if not os.environ.get("MLFLOW_RUN_ID"):
         return
-    try:
-        from mlflow.tracking import MlflowClient
-    except ImportError:
-        return
-    # The client logs into the existing run without starting or ending it.
-    client = MlflowClient()
-    for key, value in metrics.items():
-        client.log_metric(run_id, key, value)
+    import mlflow
+
+    with mlflow.start_run():  # resumes the step's run named by MLFLOW_RUN_ID
+        mlflow.log_metrics(metrics)
 
 
 def main(argv: list[str] | None = None) -> int:

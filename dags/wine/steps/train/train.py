@@ -17,21 +17,16 @@ from sklearn.preprocessing import StandardScaler
 TARGET = "target"
 
 
-def log_to_mlflow(params: dict[str, float], metrics: dict[str, float]) -> None:
-    """Log to the MLflow run named by MLFLOW_RUN_ID, when there is one and mlflow is installed."""
-    run_id = os.environ.get("MLFLOW_RUN_ID")
-    if not run_id:
+def log_to_mlflow(model: Pipeline, metrics: dict[str, float]) -> None:
+    """Log with plain mlflow when the step runs tracked (the run is set up through the env)."""
+    if not os.environ.get("MLFLOW_RUN_ID"):
         return
-    try:
-        from mlflow.tracking import MlflowClient
-    except ImportError:
-        return
-    # The client logs into the existing run without starting or ending it.
-    client = MlflowClient()
-    for key, value in params.items():
-        client.log_param(run_id, key, value)
-    for key, value in metrics.items():
-        client.log_metric(run_id, key, value)
+    import mlflow
+    import mlflow.sklearn
+
+    with mlflow.start_run():  # resumes the step's run named by MLFLOW_RUN_ID
+        mlflow.log_metrics(metrics)
+        mlflow.sklearn.log_model(model, name="model")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -72,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     with open(os.path.join(args.model, "model.pkl"), "wb") as f:
         pickle.dump(model, f, protocol=5)
     shutil.copyfile(columns_file, os.path.join(args.model, "columns.json"))
-    log_to_mlflow({"C": args.C}, {"train_accuracy": accuracy})
+    log_to_mlflow(model, {"train_accuracy": accuracy})
     print(f"trained on {len(train)} rows, C={args.C}, train accuracy={accuracy:.4f}")
     return 0
 

@@ -1,0 +1,171 @@
+"""``<step>.run`` of a DataTransferStep: streams the copy, then publishes its reference."""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import nullcontext
+from typing import Any
+
+from airflow.exceptions import AirflowException
+from airflow.sdk import BaseOperator, Context
+
+from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
+from airflow_ml_provider.caching.store import StepCacheStore
+from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
+from airflow_ml_provider.operators.step import pipeline_data_path
+from airflow_ml_provider.pipeline.data import DataReference, PipelineData
+from airflow_ml_provider.pipeline.graph import PipelineGraph
+from airflow_ml_provider.pipeline.transfer import DataTransferStep
+from airflow_ml_provider.references import StepInputError, produced_reference
+from airflow_ml_provider.runtime.stores import StoreError
+from airflow_ml_provider.runtime.transfer import Endpoint, TransferResult, transfer
+from airflow_ml_provider.sensors.reuse import FINGERPRINT_KEY
+
+STATS_KEY = "transfer_stats"
+
+
+class _PeakMemory:
+    """Samples this process's resident memory while the copy runs: the peak above the start."""
+
+    def __init__(self, every: float = 0.05) -> None:
+        import psutil
+
+        self._process = psutil.Process(os.getpid())
+        self.start = self._process.memory_info().rss
+        self.peak = self.start
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True, name="transfer-memory")
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self._every):
+            self.peak = max(self.peak, self._process.memory_info().rss)
+
+    def __enter__(self) -> _PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._process.memory_info().rss)
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.start
+
+
+class DataTransferOperator(BaseOperator):
+    """Copies the step's source to its destination; returns ``{destination: reference}``.
+
+    The reference has the same form as any step output's
+    (``{uri, digest, size, files, produced_by}``, the digest being the blake3 of the
+    copied bytes, as for local outputs) and is returned, and cached, only after the copy
+    is complete. Transfer figures (bytes, files, seconds, peak memory growth of this
+    process) go to XCom under ``transfer_stats``.
+    """
+
+    ui_color = "#f6ecd9"
+
+    def __init__(self, *, step: DataTransferStep, pipeline: PipelineGraph, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.step = step
+        self.pipeline = pipeline
+
+    def execute(self, context: Context) -> dict[str, dict[str, Any]]:
+        step, ti = self.step, context["ti"]
+        try:
+            source = self._source(context)
+            destination = self._destination(context)
+        except (DatastoreError, StepInputError) as error:
+            raise AirflowException(f'step "{step.name}": {error}') from None
+        claim = self._fingerprint_claim(context)
+        store = StepCacheStore() if claim else None
+        with LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext():
+            try:
+                with _PeakMemory() as memory:
+                    result = transfer(
+                        source,
+                        destination,
+                        source_is_directory=step.source_reference_type == "directory",
+                        destination_is_directory=step.destination_is_directory,
+                        overwrite=step.overwrite or isinstance(step.destination, PipelineData),
+                        log=self.log.info,
+                    )
+            except StoreError as error:
+                raise AirflowException(f'step "{step.name}": {error}') from None
+            self.log.info(
+                f'step "{step.name}": copied {result.files} file(s), {result.size} bytes in '
+                f"{result.seconds:.1f} s ({result.rate / 2**20:.1f} MiB/s); peak memory growth "
+                f"{memory.growth / 2**20:.1f} MiB"
+            )
+            ti.xcom_push(key=STATS_KEY, value=_stats(result, memory.growth))
+            produced_by = {
+                "dag_id": ti.dag_id,
+                "run_id": ti.run_id,
+                "task_id": ti.task_id,
+                "try": ti.try_number,
+            }
+            references = {
+                step.destination.name: {
+                    "uri": result.uri,
+                    "digest": result.digest,
+                    "size": result.size,
+                    "files": result.files,
+                    "produced_by": produced_by,
+                }
+            }
+            if store and claim:
+                key = commit_result(
+                    store,
+                    base=claim["base_key"],
+                    pre_image=claim["pre_image"],
+                    dag_id=ti.dag_id,
+                    step=step.name,
+                    source_directory=step.base_directory,
+                    base_directory=step.base_directory,
+                    imported_modules=[],
+                    outputs=references,
+                    produced_by=produced_by,
+                    warn=self.log.warning,
+                )
+                if key:
+                    self.log.info(f'step "{step.name}": result cached under fingerprint {key[:12]}')
+        return references
+
+    def _source(self, context: Context) -> Endpoint:
+        data = self.step.source
+        if isinstance(data, DataReference):
+            datastore = DatastoreHook(data.datastore).resolve()
+            return Endpoint(datastore.uri(data.path_on_datastore), datastore.storage_options, datastore.name)
+        reference = produced_reference(self.pipeline, self.step.name, data.name, context["ti"])
+        datastore = DatastoreHook(data.datastore or "default").resolve()
+        return Endpoint(reference["uri"], datastore.storage_options, datastore.name)
+
+    def _destination(self, context: Context) -> Endpoint:
+        data = self.step.destination
+        if isinstance(data, DataReference):
+            datastore = DatastoreHook(data.datastore).resolve()
+            return Endpoint(datastore.uri(data.path_on_datastore), datastore.storage_options, datastore.name)
+        ti = context["ti"]
+        datastore = DatastoreHook(data.datastore or "default").resolve()
+        path = pipeline_data_path(ti.dag_id, ti.run_id, self.step.name, ti.try_number, data.name)
+        return Endpoint(datastore.uri(path), datastore.storage_options, datastore.name)
+
+    def _fingerprint_claim(self, context: Context) -> dict[str, Any] | None:
+        reuse_task = self.step.task_ids.get("reuse")
+        if reuse_task is None:
+            return None
+        claim = context["ti"].xcom_pull(task_ids=reuse_task, key=FINGERPRINT_KEY)
+        return claim if isinstance(claim, dict) else None
+
+
+def _stats(result: TransferResult, memory_growth: int) -> dict[str, Any]:
+    return {
+        "bytes": result.size,
+        "files": result.files,
+        "seconds": round(result.seconds, 3),
+        "bytes_per_second": round(result.rate),
+        "peak_memory_growth_bytes": memory_growth,
+    }

@@ -1,0 +1,146 @@
+"""``DataTransferStep``: copy a file or folder between two datastores, as Azure ML's does."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, ClassVar
+
+from airflow_ml_provider.pipeline.data import DataInput, DataReference, PipelineData
+from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
+from airflow_ml_provider.pipeline.steps import Step, _defining_file_directory, _with_current_dag, check_data
+
+SOURCE_REFERENCE_TYPES = ("file", "directory")
+
+
+class DataTransferStep(Step):
+    """Copy ``source_data_reference`` to ``destination_data_reference``, streaming in chunks.
+
+    - source: a ``DataReference`` (data that exists) or a ``PipelineData`` of another step;
+    - destination: a ``PipelineData`` (its location chosen per run, like any output) or a
+      ``DataReference`` path (refused if something is there, unless ``overwrite=True``);
+    - ``source_reference_type``: ``"file"`` (the default) or ``"directory"``; a file copied
+      into a folder destination (a ``PipelineData`` with ``is_directory=True``) keeps its name.
+
+    Reused, like any step, when its source did not change (``allow_reuse=False`` to
+    always copy). ``source=`` / ``destination=`` are accepted for the two data arguments.
+    """
+
+    kind: ClassVar[str] = "data_transfer"
+
+    def __init__(
+        self,
+        name: str,
+        source_data_reference: DataInput | None = None,
+        destination_data_reference: PipelineData | DataReference | None = None,
+        source_reference_type: str | None = None,
+        destination_reference_type: str | None = None,
+        allow_reuse: bool = True,
+        *,
+        source: DataInput | None = None,
+        destination: PipelineData | DataReference | None = None,
+        overwrite: bool = False,
+        version: str | None = None,
+        compute_target: str | None = "local",
+        base_directory: str | os.PathLike[str] | None = None,
+    ) -> None:
+        try:
+            source_data = _one_of(source_data_reference, source, "source_data_reference", "source")
+            destination_data = _one_of(
+                destination_data_reference, destination, "destination_data_reference", "destination"
+            )
+            if not isinstance(source_data, DataReference | PipelineData):
+                raise PipelineDefinitionError(
+                    f"the source is a {type(source_data).__name__}, not data.",
+                    fix="Give a DataReference (or the PipelineData of another step).",
+                    argument="source_data_reference",
+                )
+            if not isinstance(destination_data, DataReference | PipelineData):
+                raise PipelineDefinitionError(
+                    f"the destination is a {type(destination_data).__name__}, not data.",
+                    fix="Give a PipelineData (location chosen per run) or a DataReference path.",
+                    argument="destination_data_reference",
+                )
+            check_data(source_data, step=str(name), argument="source_data_reference")
+            check_data(destination_data, step=str(name), argument="destination_data_reference")
+            kind = source_reference_type or "file"
+            if kind not in SOURCE_REFERENCE_TYPES:
+                raise PipelineDefinitionError(
+                    f"source_reference_type {kind!r} is not one of {', '.join(SOURCE_REFERENCE_TYPES)}.",
+                    fix='Say "file" for one file, "directory" for a folder.',
+                    argument="source_reference_type",
+                )
+            if destination_reference_type not in (None, *SOURCE_REFERENCE_TYPES):
+                raise PipelineDefinitionError(
+                    f"destination_reference_type {destination_reference_type!r} is not one of "
+                    f"{', '.join(SOURCE_REFERENCE_TYPES)}.",
+                    fix='Say "file" or "directory", or leave it out.',
+                    argument="destination_reference_type",
+                )
+            if kind == "directory" and (
+                destination_reference_type == "file"
+                or (isinstance(destination_data, PipelineData) and not destination_data.is_directory)
+            ):
+                raise PipelineDefinitionError(
+                    "a folder cannot be copied to a file destination.",
+                    fix="Make the destination a folder (PipelineData(..., is_directory=True)).",
+                    argument="destination_data_reference",
+                )
+            if destination_data.name == source_data.name:
+                raise PipelineDefinitionError(
+                    f'source and destination are the same data "{source_data.name}".',
+                    fix="Copy to new data.",
+                    argument="destination_data_reference",
+                )
+            super().__init__(
+                name=name,
+                inputs=[source_data],
+                outputs=[destination_data] if isinstance(destination_data, PipelineData) else [],
+                compute_target=compute_target,
+                allow_reuse=allow_reuse,
+                version=version,
+            )
+        except PipelineDefinitionError as error:
+            raise _with_current_dag(error.located(step=str(name))) from None
+        self.source = source_data
+        self.destination = destination_data
+        self.source_reference_type = kind
+        if isinstance(destination_data, PipelineData):
+            self.destination_is_directory = destination_data.is_directory
+        elif destination_reference_type is not None:
+            self.destination_is_directory = destination_reference_type == "directory"
+        else:
+            self.destination_is_directory = kind == "directory"
+        self.overwrite = bool(overwrite)
+        # What the reuse sensor and the cache read of every step kind.
+        self.base_directory = Path(base_directory) if base_directory else _defining_file_directory()
+        self.source_directory = self.base_directory
+        self.script_name = ""
+        self.arguments: list[Any] = []
+        self.params: dict[str, Any] = {}
+        self.parameters: dict[str, Any] = {}
+        self.environment = None
+        self.tracking = "off"  # a copy has no MLflow run
+        self.experiment_name: str | None = None
+        self._attach()
+
+    @property
+    def destination_output_name(self) -> str:
+        return self.destination.name
+
+
+def _one_of(first: Any, second: Any, first_name: str, second_name: str) -> Any:
+    if first is not None and second is not None and first is not second:
+        raise PipelineDefinitionError(
+            f"both {first_name}= and {second_name}= were given.",
+            fix=f"Give one of them ({second_name}= is the short name of {first_name}=).",
+            argument=second_name,
+        )
+    value = first if first is not None else second
+    if value is None:
+        raise PipelineDefinitionError(
+            f"no {first_name} was given.",
+            fix=f"Give {first_name}= (or {second_name}=).",
+            argument=first_name,
+        )
+    return value

@@ -1,0 +1,110 @@
+"""MLflow tracking through real Airflow runs on the default (embedded SQLite) store."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+from mlflow.tracking import MlflowClient
+from tracking_pipeline import write_tracked_pipeline
+
+from airflow_ml_provider.caching.store import StepCacheStore
+from airflow_ml_provider.runs import run_pipeline
+from airflow_ml_provider.tracking.config import embedded
+from airflow_ml_provider.tracking.step import open_step_tracking
+
+
+def _client() -> MlflowClient:
+    return MlflowClient(embedded().uri)
+
+
+def _runs(experiment: str, level: str, run_id: str | None = None) -> list:
+    client = _client()
+    found = client.get_experiment_by_name(experiment)
+    assert found is not None, f"no experiment {experiment}"
+    query = f"tags.ml_level = '{level}'" + (f" and tags.run_id = '{run_id}'" if run_id else "")
+    return client.search_runs([found.experiment_id], filter_string=query)
+
+
+def test_runs_metrics_rollup_reuse_and_registered_model_on_the_default_store(airflow_db, dags_folder):
+    dag_file = write_tracked_pipeline(dags_folder, "tracked")
+
+    first, _ = run_pipeline("tracked", dag_file=str(dag_file))
+    assert str(first.state) == "success"
+
+    (parent,) = _runs("tracked", "pipeline", first.run_id)
+    assert parent.info.status == "FINISHED"
+    assert parent.data.tags["dag_id"] == "tracked"
+    assert parent.data.metrics == {"prepare.rows": 3.0, "fit.loss": 1.0}
+    children = {run.data.tags["step"]: run for run in _runs("tracked", "step", first.run_id)}
+    assert set(children) == {"prepare", "fit"}
+    decisions = {s: StepCacheStore().decisions("tracked", s, first.run_id)[-1] for s in children}
+    for step, child in children.items():
+        assert child.info.status == "FINISHED"
+        assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
+        assert child.data.tags["try_number"] == "1"
+        assert child.data.tags["compute_target"] == "local"
+        assert child.data.tags["fingerprint"] == decisions[step].base_key
+    assert children["fit"].data.params["alpha"] == "0.5"
+    assert children["fit"].data.params["arguments"] == "--data <data> --model <model> --alpha 0.5"
+    assert children["fit"].data.metrics == {"loss": 1.0}
+    assert children["prepare"].data.metrics == {"rows": 3.0}
+
+    version = _client().get_model_version_by_alias("tiny-model", "candidate")
+    assert version.run_id == children["fit"].info.run_id
+
+    second, steps = run_pipeline("tracked", dag_file=str(dag_file))
+    assert [s.status for s in steps] == ["reused", "reused"]
+    (parent2,) = _runs("tracked", "pipeline", second.run_id)
+    assert parent2.info.status == "FINISHED"
+    assert parent2.data.metrics == {"prepare.rows": 3.0, "fit.loss": 1.0}
+    reused = {run.data.tags["step"]: run for run in _runs("tracked", "step", second.run_id)}
+    for step, child in reused.items():
+        assert child.data.tags["reused_from"] == children[step].info.run_id
+        assert child.data.metrics == children[step].data.metrics
+        assert child.data.tags["mlflow.parentRunId"] == parent2.info.run_id
+
+
+def test_a_failing_script_leaves_its_step_run_and_the_pipeline_run_failed(airflow_db, dags_folder):
+    dag_file = write_tracked_pipeline(dags_folder, "tracked_failing", fail=True)
+
+    dag_run, _ = run_pipeline("tracked_failing", dag_file=str(dag_file))
+
+    assert str(dag_run.state) == "failed"
+    (child,) = _runs("tracked_failing", "step", dag_run.run_id)
+    assert child.data.tags["step"] == "prepare"
+    assert child.info.status == "FAILED"
+    assert child.data.metrics == {"rows": 3.0}  # what the script logged before failing is kept
+    (parent,) = _runs("tracked_failing", "pipeline", dag_run.run_id)
+    assert parent.info.status == "FAILED"
+
+
+def _open_step(step: str, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    tracking = open_step_tracking(
+        mode="required",
+        experiment_name="parallel_parent",
+        dag_id="parallel_parent",
+        run_id="manual__parallel",
+        step=step,
+        tags={"try_number": "1"},
+        params={},
+        warn=print,
+    )
+    assert tracking is not None
+    results.put(tracking.parent_id)
+
+
+def test_steps_starting_in_parallel_create_exactly_one_parent_run(airflow_db):
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    workers = [context.Process(target=_open_step, args=(f"step{i}", results)) for i in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    parents = {results.get(timeout=5) for _ in workers}
+
+    assert len(parents) == 1
+    assert len(_runs("parallel_parent", "pipeline", "manual__parallel")) == 1
+    assert Path(embedded().uri.removeprefix("sqlite:///")).exists()

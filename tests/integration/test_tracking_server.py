@@ -1,0 +1,152 @@
+"""Tracking against a real `mlflow server` on loopback, started (and stopped) by the test."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from airflow.models.xcom import XComModel
+from airflow.utils.session import create_session
+from mlflow.tracking import MlflowClient
+from sqlalchemy import select
+from tracking_pipeline import write_tracked_pipeline
+
+from airflow_ml_provider.runs import run_pipeline
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "s3cr3t-Pa55-w0rd"
+UI_URL = "http://mlflow.example.test:5000"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_server(folder: Path, port: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [
+            sys.executable, "-m", "mlflow", "server",
+            "--host", "127.0.0.1", "--port", str(port),
+            "--backend-store-uri", f"sqlite:///{folder / 'server.db'}",
+            "--artifacts-destination", str(folder / "artifacts"),
+            "--workers", "1",
+        ],
+        stdout=(folder / "server.log").open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                if response.status == 200:
+                    return server
+        except OSError:
+            time.sleep(0.5)
+    server.kill()
+    raise AssertionError((folder / "server.log").read_text()[-3000:])
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """The server and its worker processes (they share its process group)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+
+
+@pytest.fixture
+def mlflow_server(tmp_path, monkeypatch):
+    port = _free_port()
+    server = _start_server(tmp_path, port)
+    uri = f"http://127.0.0.1:{port}"
+    connection = {
+        "conn_type": "ml_tracking",
+        "host": uri,
+        "login": "pipeline-bot",
+        "password": PASSWORD,
+        "extra": {"ui_url": UI_URL},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_MLFLOW_DEFAULT", json.dumps(connection))
+    # Give up quickly when the server is gone (the provider keeps a user's own settings).
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
+    yield uri, server
+    _stop(server)
+
+
+def _xcoms(dag_id: str, run_id: str) -> dict[tuple[str, str], object]:
+    with create_session() as session:
+        rows = session.scalars(
+            select(XComModel).where(XComModel.dag_id == dag_id, XComModel.run_id == run_id)
+        )
+        return {(row.task_id, row.key): XComModel.deserialize_value(row) for row in rows}
+
+
+def test_tracking_server_runs_registry_links_and_no_leaked_credentials(
+    airflow_db, dags_folder, mlflow_server, capfd
+):
+    uri, server = mlflow_server
+    dag_file = write_tracked_pipeline(dags_folder, "tracked_server", model_name="server-model")
+
+    dag_run, steps = run_pipeline("tracked_server", dag_file=str(dag_file))
+
+    assert str(dag_run.state) == "success", [(s.name, s.status) for s in steps]
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name("tracked_server")
+    runs = client.search_runs([experiment.experiment_id])
+    parents = [r for r in runs if r.data.tags.get("ml_level") == "pipeline"]
+    children = {r.data.tags["step"]: r for r in runs if r.data.tags.get("ml_level") == "step"}
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert parents[0].data.metrics == {"prepare.rows": 3.0, "fit.loss": 1.0}
+    assert children["fit"].data.metrics == {"loss": 1.0}
+    assert children["fit"].data.params["alpha"] == "0.5"
+    version = client.get_model_version_by_alias("server-model", "candidate")
+    assert version.run_id == children["fit"].info.run_id
+
+    xcoms = _xcoms("tracked_server", dag_run.run_id)
+    assert str(xcoms[("fit.run", "model_version")]) == version.version
+    link = xcoms[("fit.run", "_link_MlflowRunLink")]
+    assert link == f"{UI_URL}/#/experiments/{experiment.experiment_id}/runs/{children['fit'].info.run_id}"
+
+    # The password reaches the script (as MLFLOW_TRACKING_PASSWORD) but is written nowhere.
+    output = "".join(capfd.readouterr())
+    assert PASSWORD not in output
+    assert all(PASSWORD not in json.dumps(value, default=str) for value in xcoms.values())
+    for run in runs:
+        assert all(PASSWORD not in value for value in run.data.params.values())
+        assert all(PASSWORD not in value for value in run.data.tags.values())
+
+    _stop(server)
+    failed, _ = run_pipeline("tracked_server", {"alpha": 0.7}, dag_file=str(dag_file))
+    assert str(failed.state) == "failed"
+    assert f"the MLflow tracking server at {uri} cannot be reached" in "".join(capfd.readouterr())
+
+
+def test_tracking_optional_runs_untracked_with_a_warning_when_the_server_is_down(
+    airflow_db, dags_folder, mlflow_server, capfd
+):
+    _, server = mlflow_server
+    _stop(server)
+    dag_file = write_tracked_pipeline(
+        dags_folder, "tracked_optional", default_args='{"tracking": "optional"}', model_name="optional-model"
+    )
+
+    dag_run, steps = run_pipeline("tracked_optional", dag_file=str(dag_file))
+
+    assert str(dag_run.state) == "success"
+    assert [s.status for s in steps] == ["ran", "ran"]
+    output = "".join(capfd.readouterr())
+    assert 'running untracked (tracking="optional")' in output

@@ -1,0 +1,194 @@
+"""Compute targets decided without running anything: pods, containers, queues, venv digests.
+
+No Kubernetes cluster can run on this machine, so the pod is built through
+KubernetesPodOperator's own ``build_pod_request_obj`` and its fields are checked; running it
+needs a cluster (see the README).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from airflow_ml_provider.compute.docker import bind_paths, container_config
+from airflow_ml_provider.compute.errors import ComputeError
+from airflow_ml_provider.compute.kubernetes import SPEC_VARIABLE, pod_operator
+from airflow_ml_provider.compute.venv import venv_digest
+from airflow_ml_provider.hooks.compute import ComputeTarget, ComputeTargetError, ComputeTargetHook
+from airflow_ml_provider.runtime import InputSpec, OutputSpec, StepSpec
+
+
+def _spec(inputs: list[InputSpec], outputs: list[OutputSpec]) -> StepSpec:
+    return StepSpec(
+        step="train",
+        script="train.py",
+        source_directory="/opt/airflow/dags/steps/train",
+        arguments=[{"kind": "data", "value": "features"}],
+        inputs=inputs,
+        outputs=outputs,
+        work_directory="/tmp/aml-train-x",
+        python="/usr/bin/python3",
+        environment={"AML_PARAMETER_C": "0.5"},
+        python_path=["/opt/airflow/dags/steps/train", "/opt/airflow/dags"],
+    )
+
+
+GPU_TARGET = ComputeTarget(
+    "gpu",
+    "kubernetes",
+    "gpu",
+    {
+        "image": "registry.example/ml:1.4",
+        "namespace": "ml",
+        "service_account": "trainer",
+        "cpu": "4",
+        "memory": "16Gi",
+        "gpus": 2,
+        "node_selector": {"accelerator": "nvidia-a100"},
+        "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+        "volumes": [{"name": "scratch", "emptyDir": {}}],
+        "volume_mounts": [{"name": "scratch", "mountPath": "/scratch"}],
+        "dags_folder": "/app/dags",
+    },
+)
+
+
+KUBECONFIG = """
+apiVersion: v1
+kind: Config
+clusters: [{name: nowhere, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: nobody, user: {token: unused}}]
+contexts: [{name: nowhere, context: {cluster: nowhere, user: nobody}}]
+current-context: nowhere
+"""
+
+
+def test_pod_request_carries_image_runtime_env_resources_and_scheduling(tmp_path: Path):
+    # Building the request reads a kube config (for the XCom sidecar's settings) but contacts
+    # no cluster: one that points nowhere is enough.
+    (tmp_path / "kubeconfig").write_text(KUBECONFIG)
+    target = ComputeTarget(
+        GPU_TARGET.name, GPU_TARGET.kind, GPU_TARGET.queue,
+        {**GPU_TARGET.options, "config_file": str(tmp_path / "kubeconfig")},
+    )  # fmt: skip
+    spec = _spec(
+        [InputSpec("features", "s3://ml/features", "download")],
+        [OutputSpec("model", "s3://ml/pipeline-data/model")],
+    )
+    pod = pod_operator(target, spec, None, worker_dags_folder="/opt/airflow/dags").build_pod_request_obj()
+
+    assert pod.metadata.namespace == "ml"
+    assert pod.spec.service_account_name == "trainer"
+    assert pod.spec.node_selector == {"accelerator": "nvidia-a100"}
+    assert [(t.key, t.operator, t.effect) for t in pod.spec.tolerations] == [
+        ("nvidia.com/gpu", "Exists", "NoSchedule")
+    ]
+    assert [v.name for v in pod.spec.volumes if v.name == "scratch"] == ["scratch"]
+    base = pod.spec.containers[0]
+    assert base.image == "registry.example/ml:1.4"
+    assert base.command == ["sh", "-c"]
+    assert "python3 -m airflow_ml_provider.runtime /tmp/aml-work/spec.json /airflow/xcom/return.json" in (
+        base.args[0]
+    )
+    assert base.resources.limits == {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "2"}
+    assert ("scratch", "/scratch") in [(m.name, m.mount_path) for m in base.volume_mounts]
+    env = {item.name: item.value for item in base.env}
+    in_pod = StepSpec.from_json(env[SPEC_VARIABLE])
+    assert in_pod.source_directory == "/app/dags/steps/train"  # the image's copy of the DAG folder
+    assert in_pod.work_directory == "/tmp/aml-work"
+    assert in_pod.environment == {"AML_PARAMETER_C": "0.5"}
+    # The result comes back through the provider's XCom sidecar.
+    assert [c.name for c in pod.spec.containers] == ["base", "airflow-xcom-sidecar"]
+
+
+def test_pods_refuse_local_datastores():
+    spec = _spec([InputSpec("features", "file:///data/features", "mount")], [])
+    with pytest.raises(ComputeError, match='input "features" is on a local datastore'):
+        pod_operator(GPU_TARGET, spec, None)
+
+
+def test_container_mounts_staged_data_limits_gpus_and_network():
+    target = ComputeTarget(
+        "box", "docker", None, {"image": "ml:1", "memory": "2g", "cpus": "1.5", "gpus": "all"}
+    )
+    spec = _spec(
+        [InputSpec("features", "file:///data/store/features", "mount")],
+        [OutputSpec("model", "file:///data/store/pipeline-data/d/r/train/attempt-1/model")],
+    )
+    read_only, read_write = bind_paths(spec)
+    assert "/data/store/features" in read_only
+    assert "/opt/airflow/dags" in read_only and "/opt/airflow/dags/steps/train" not in read_only
+    assert read_write == ["/data/store/pipeline-data/d/r/train/attempt-1", "/tmp/aml-train-x"]
+
+    config = container_config(target, spec, "ml:1")
+    host = config["host_config"]
+    assert host["network_mode"] == "none"
+    assert host["mem_limit"] == "2g" and host["nano_cpus"] == 1_500_000_000
+    assert host["device_requests"][0]["Count"] == -1
+    assert host["device_requests"][0]["Capabilities"] == [["gpu"]]
+    assert config["command"][:3] == ["python3", "-m", "airflow_ml_provider.runtime"]
+    mounts = {m["Target"]: m["ReadOnly"] for m in host["mounts"]}
+    assert mounts["/data/store/features"] is True
+    assert mounts["/tmp/aml-train-x"] is False
+
+
+def test_venv_digest_follows_requirements_and_python():
+    assert venv_digest(b"humanize\n", "3.11.7") == venv_digest(b"humanize\n", "3.11.7")
+    assert venv_digest(b"humanize\n", "3.11.7") != venv_digest(b"humanize>=4\n", "3.11.7")
+    assert venv_digest(b"humanize\n", "3.11.7") != venv_digest(b"humanize\n", "3.12.1")
+
+
+def test_unknown_target_fails_with_a_clear_error():
+    with pytest.raises(ComputeTargetError, match='compute target "nowhere" is not defined'):
+        ComputeTargetHook("nowhere").resolve()
+
+
+def test_run_task_carries_the_target_queue(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_GPU_POOL",
+        json.dumps({"conn_type": "ml_compute", "extra": {"kind": "docker", "queue": "gpu", "image": "x"}}),
+    )
+    from airflow.sdk import DAG
+
+    from airflow_ml_provider import PipelineData, PythonScriptStep
+
+    (tmp_path / "train.py").write_text("")
+    out = PipelineData("model")
+    with DAG("queued", schedule=None) as dag:
+        PythonScriptStep(
+            name="train", script_name="train.py", source_directory=str(tmp_path), arguments=["--out", out],
+            outputs=[out], compute_target="gpu_pool",
+        )  # fmt: skip
+        PythonScriptStep(
+            name="plain", script_name="train.py", source_directory=str(tmp_path), compute_target="nowhere"
+        )
+    assert dag.get_task("train.run").queue == "gpu"
+    assert dag.get_task("train.reuse").queue != "gpu"  # only the run task needs the GPU worker
+    assert dag.get_task("plain.run").queue == dag.get_task("plain.reuse").queue  # unknown: default
+
+
+def test_cli_validate_reports_an_unknown_compute_target(tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    folder = tmp_path / "dags"
+    (folder / "steps").mkdir(parents=True)
+    (folder / "steps" / "train.py").write_text("")
+    (folder / ".airflowignore").write_text("steps/\n")
+    (folder / "targets.py").write_text(
+        "from airflow.sdk import DAG\n"
+        "from airflow_ml_provider import PythonScriptStep\n"
+        'with DAG("targets", schedule=None):\n'
+        '    PythonScriptStep(name="train", script_name="train.py", source_directory="steps",\n'
+        '                     compute_target="gpu_cluster")\n'
+    )
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "airflow-ml"), "validate", str(folder)],
+        env={**os.environ, "AIRFLOW_HOME": str(tmp_path / "home"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False"},
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'error targets: step "train": compute target "gpu_cluster" is not defined' in result.stdout
