@@ -33,12 +33,37 @@ def get_provider_info() -> dict[str, Any]:
             {
                 "integration-name": "ML Pipelines",
                 "python-modules": [
+                    "airflow_ml_provider.hooks.tracking",
                     "airflow_ml_provider.hooks.datastore",
                     "airflow_ml_provider.hooks.compute",
                 ],
             }
         ],
+        "extra-links": ["airflow_ml_provider.links.MlflowRunLink"],
         "connection-types": [
+            {
+                "hook-class-name": "airflow_ml_provider.hooks.tracking.TrackingHook",
+                "hook-name": "ML Tracking (MLflow)",
+                "connection-type": "ml_tracking",
+                "conn-fields": {
+                    "tracking_uri": {
+                        "label": "Tracking URI",
+                        "schema": _STRING,
+                        "description": "What workers use, e.g. http://mlflow:5000 (else the Host field).",
+                    },
+                    "ui_url": {
+                        "label": "Browser URL",
+                        "schema": _STRING,
+                        "description": "What people open; used for the run links on tasks.",
+                    },
+                    "token": {"label": "Token", "schema": {"type": ["string", "null"], "format": "password"}},
+                },
+                "ui-field-behaviour": {
+                    "hidden-fields": ["schema"],
+                    "relabeling": {"host": "Tracking URI", "login": "Username"},
+                    "placeholders": {"host": "http://mlflow:5000"},
+                },
+            },
             {
                 "hook-class-name": "airflow_ml_provider.hooks.datastore.DatastoreHook",
                 "hook-name": "ML Datastore",

@@ -47,29 +47,6 @@ def tracking_conn_id() -> str:
 
 def resolve() -> TrackingConfig:
     """The tracking connection (type ``ml_tracking``), or the embedded store when there is none."""
-    from airflow.exceptions import AirflowNotFoundException
-    from airflow.sdk import BaseHook
+    from airflow_ml_provider.hooks.tracking import TrackingHook
 
-    from airflow_ml_provider.hooks.datastore import connection_fields
-
-    try:
-        connection = BaseHook.get_connection(tracking_conn_id())
-    except AirflowNotFoundException:
-        return embedded()
-    extra = connection_fields(connection.extra_dejson, CONN_TYPE)
-    uri = extra.get("tracking_uri") or connection.host or ""
-    if connection.port and uri.startswith("http") and f":{connection.port}" not in uri:
-        uri = f"{uri.rstrip('/')}:{connection.port}"
-    credentials = {}
-    if connection.login:
-        credentials["MLFLOW_TRACKING_USERNAME"] = connection.login
-    if connection.password:
-        credentials["MLFLOW_TRACKING_PASSWORD"] = connection.password
-    if extra.get("token"):
-        credentials["MLFLOW_TRACKING_TOKEN"] = str(extra["token"])
-    return TrackingConfig(
-        uri=uri,
-        ui_url=extra.get("ui_url") or (uri if uri.startswith("http") else None),
-        artifact_location=extra.get("artifact_location"),
-        credentials=credentials,
-    )
+    return TrackingHook().get_config()

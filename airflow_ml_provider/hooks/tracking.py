@@ -1,0 +1,51 @@
+"""The MLflow tracking connection: tracking URI, browser URL, credentials."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.exceptions import AirflowNotFoundException
+from airflow.sdk import BaseHook
+
+from airflow_ml_provider.hooks.datastore import connection_fields
+from airflow_ml_provider.tracking.config import CONN_TYPE, TrackingConfig, embedded
+from airflow_ml_provider.tracking.config import tracking_conn_id as configured_conn_id
+
+
+class TrackingHook(BaseHook):
+    """Resolves the tracking connection (``mlflow_default`` unless configured otherwise).
+
+    With no such connection, runs are tracked in a SQLite store under AIRFLOW_HOME.
+    """
+
+    conn_name_attr = "tracking_conn_id"
+    default_conn_name = "mlflow_default"
+    conn_type = CONN_TYPE
+    hook_name = "ML Tracking (MLflow)"
+
+    def __init__(self, tracking_conn_id: str | None = None) -> None:
+        super().__init__()
+        self.tracking_conn_id = tracking_conn_id or configured_conn_id()
+
+    def get_config(self) -> TrackingConfig:
+        try:
+            connection = self.get_connection(self.tracking_conn_id)
+        except AirflowNotFoundException:
+            return embedded()
+        extra: dict[str, Any] = connection_fields(connection.extra_dejson, CONN_TYPE)
+        uri = extra.get("tracking_uri") or connection.host or ""
+        if connection.port and uri.startswith("http") and f":{connection.port}" not in uri:
+            uri = f"{uri.rstrip('/')}:{connection.port}"
+        credentials = {}
+        if connection.login:
+            credentials["MLFLOW_TRACKING_USERNAME"] = connection.login
+        if connection.password:
+            credentials["MLFLOW_TRACKING_PASSWORD"] = connection.password
+        if extra.get("token"):
+            credentials["MLFLOW_TRACKING_TOKEN"] = str(extra["token"])
+        return TrackingConfig(
+            uri=uri,
+            ui_url=extra.get("ui_url") or (uri if uri.startswith("http") else None),
+            artifact_location=extra.get("artifact_location"),
+            credentials=credentials,
+        )
