@@ -250,7 +250,8 @@ def test_transfer_local_to_s3_to_local_of_many_files_and_one_large_file(
             f"{figures['peak_memory_growth_bytes'] / 2**20:.1f} MiB"
         )
         assert figures["bytes"] == BIG
-        assert figures["peak_memory_growth_bytes"] < BIG / 3, figures
+        # RSS growth of the whole task process (allocator slack included): well under the file.
+        assert figures["peak_memory_growth_bytes"] < BIG / 2, figures
 
     dag_run, again = run_pipeline("s3_roundtrip", dag_file=dag_file)
     assert set(statuses(again).values()) == {"reused"}
