@@ -82,8 +82,14 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
             return True
         base = base_key(pre_image)
         reuse_wanted = step.allow_reuse and not run_conf.get("regenerate_outputs")
+        evicted: list[str] = []
         if reuse_wanted:
-            hit = find_hit(store, base, stat_cache, warn=self.log.warning, base_directory=step.base_directory)
+
+            def evict(problem: str) -> None:
+                evicted.append(problem)
+                self.log.warning(f'step "{step.name}": {problem}')
+
+            hit = find_hit(store, base, stat_cache, warn=evict, base_directory=step.base_directory)
             if hit is not None:
                 self.log.info(f'step "{step.name}": {hit.message}')
                 self._record(store, ti, "reused", hit.message, base, pre_image)
@@ -104,6 +110,8 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
             message = "run: allow_reuse=False"
         elif not reuse_wanted:
             message = "run: regenerate_outputs is set for this run"
+        elif evicted:
+            message = "re-run: " + "; ".join(evicted)
         else:
             message = explain_miss(store, ti.dag_id, step.name, pre_image, stat_cache, step.base_directory)
         self.log.info(f'step "{step.name}": {message}')

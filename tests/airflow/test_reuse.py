@@ -406,7 +406,8 @@ def test_deleted_output_reruns_its_step_and_replaces_the_entry(wine_copy):
     second = copy.run()
 
     # The model is produced again, byte-identical, so its readers are reused.
-    copy.check(second, first, ran={"train"})
+    reasons = copy.check(second, first, ran={"train"})
+    assert reasons["train"].startswith('re-run: output "model" is gone from'), reasons["train"]
     assert second.outputs["model"]["digest"] == first.outputs["model"]["digest"]
     assert (second.published("model") / "model.pkl").is_file()
     (after,) = copy.entries("train")
@@ -424,7 +425,8 @@ def test_altered_output_reruns_its_step_and_replaces_the_entry(wine_copy):
     append(first.published("predictions") / "predictions.csv", "999,0\n")
     second = copy.run()
 
-    copy.check(second, first, ran={"score"})
+    reasons = copy.check(second, first, ran={"score"})
+    assert reasons["score"].startswith('re-run: output "predictions" was altered at'), reasons["score"]
     assert second.read("predictions", "predictions.csv") == predictions
     (after,) = copy.entries("score")
     assert after.fingerprint == before.fingerprint
