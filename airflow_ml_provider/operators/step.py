@@ -32,11 +32,10 @@ from airflow_ml_provider.runtime import (
     StepSpec,
 )
 from airflow_ml_provider.runtime.staging import local_path
-from airflow_ml_provider.sensors.reuse import FINGERPRINT_KEY
+from airflow_ml_provider.sensors.reuse import fingerprint_claim
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
-from airflow_ml_provider.tracking.params import step_params
 from airflow_ml_provider.tracking.registry import register_model
-from airflow_ml_provider.tracking.step import RUN_ID_KEY, StepTracking, open_step_tracking
+from airflow_ml_provider.tracking.step import RUN_ID_KEY, StepTracking, open_for_task
 
 PIPELINE_DATA_FOLDER = "pipeline-data"
 
@@ -90,7 +89,7 @@ class StepRunOperator(BaseOperator):
             outputs = [self._output_spec(data, context) for data in step.outputs]
         except (ComputeTargetError, DatastoreError) as error:
             raise AirflowException(f'step "{step.name}": {error}') from None
-        claim = self._fingerprint_claim(context)
+        claim = fingerprint_claim(self.step, context["ti"])
         tracking = self._open_tracking(context, target.name, claim)
         with tempfile.TemporaryDirectory(prefix=f"aml-{step.name}-") as work:
             spec = self._spec(context, inputs, outputs, work, tracking)
@@ -169,20 +168,12 @@ class StepRunOperator(BaseOperator):
     ) -> StepTracking | None:
         step, ti = self.step, context["ti"]
         try:
-            tracking = open_step_tracking(
-                mode=step.tracking or "required",
-                experiment_name=step.experiment_name or ti.dag_id,
-                dag_id=ti.dag_id,
-                run_id=ti.run_id,
-                step=step.name,
-                tags={
-                    "dag_id": ti.dag_id,
-                    "run_id": ti.run_id,
-                    "try_number": str(ti.try_number),
-                    "fingerprint": claim["base_key"] if claim else "none",
-                    "compute_target": target,
-                },
-                params=step_params(step, context["params"]),
+            tracking = open_for_task(
+                step,
+                ti,
+                context["params"],
+                fingerprint=claim["base_key"] if claim else "none",
+                compute_target=target,
                 warn=self.log.warning,
             )
         except TrackingUnavailableError as error:
@@ -227,14 +218,6 @@ class StepRunOperator(BaseOperator):
         if not name or name not in references:
             return None
         return local_path(references[name]["uri"])
-
-    def _fingerprint_claim(self, context: Context) -> dict[str, Any] | None:
-        """The fingerprint the reuse sensor computed for this run (None: not cacheable)."""
-        reuse_task = self.step.task_ids.get("reuse")
-        if reuse_task is None:
-            return None
-        claim = context["ti"].xcom_pull(task_ids=reuse_task, key=FINGERPRINT_KEY)
-        return claim if isinstance(claim, dict) else None
 
     def _input_spec(self, data: DataReference | PipelineData, context: Context) -> InputSpec:
         if isinstance(data, DataReference):

@@ -20,7 +20,7 @@ from airflow_ml_provider.pipeline.transfer import DataTransferStep
 from airflow_ml_provider.references import StepInputError, produced_reference
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.runtime.transfer import Endpoint, TransferResult, transfer
-from airflow_ml_provider.sensors.reuse import FINGERPRINT_KEY
+from airflow_ml_provider.sensors.reuse import fingerprint_claim
 
 STATS_KEY = "transfer_stats"
 
@@ -80,7 +80,7 @@ class DataTransferOperator(BaseOperator):
             destination = self._destination(context)
         except (DatastoreError, StepInputError) as error:
             raise AirflowException(f'step "{step.name}": {error}') from None
-        claim = self._fingerprint_claim(context)
+        claim = fingerprint_claim(self.step, context["ti"])
         store = StepCacheStore() if claim else None
         with LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext():
             try:
@@ -152,13 +152,6 @@ class DataTransferOperator(BaseOperator):
         datastore = DatastoreHook(data.datastore or "default").resolve()
         path = pipeline_data_path(ti.dag_id, ti.run_id, self.step.name, ti.try_number, data.name)
         return Endpoint(datastore.uri(path), datastore.storage_options, datastore.name)
-
-    def _fingerprint_claim(self, context: Context) -> dict[str, Any] | None:
-        reuse_task = self.step.task_ids.get("reuse")
-        if reuse_task is None:
-            return None
-        claim = context["ti"].xcom_pull(task_ids=reuse_task, key=FINGERPRINT_KEY)
-        return claim if isinstance(claim, dict) else None
 
 
 def _stats(result: TransferResult, memory_growth: int) -> dict[str, Any]:

@@ -33,10 +33,18 @@ from airflow_ml_provider.references import StepInputError, produced_reference
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
-from airflow_ml_provider.tracking.params import step_params
-from airflow_ml_provider.tracking.step import RUN_ID_KEY, open_step_tracking, record_reused_step
+from airflow_ml_provider.tracking.step import RUN_ID_KEY, open_for_task, record_reused_step
 
 FINGERPRINT_KEY = "fingerprint"
+
+
+def fingerprint_claim(step: Any, ti: Any) -> dict[str, Any] | None:
+    """The fingerprint this run's reuse sensor computed for ``step`` (None: not cacheable)."""
+    reuse_task = step.task_ids.get("reuse")
+    if reuse_task is None:
+        return None
+    claim = ti.xcom_pull(task_ids=reuse_task, key=FINGERPRINT_KEY)
+    return claim if isinstance(claim, dict) else None
 
 
 def lease_holder(ti: Any, step: str) -> str:
@@ -123,20 +131,12 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
         """A reused step still gets its MLflow run, tagged reused_from, with the original metrics."""
         step, ti = self.step, context["ti"]
         try:
-            tracking = open_step_tracking(
-                mode=step.tracking or "required",
-                experiment_name=step.experiment_name or ti.dag_id,
-                dag_id=ti.dag_id,
-                run_id=ti.run_id,
-                step=step.name,
-                tags={
-                    "dag_id": ti.dag_id,
-                    "run_id": ti.run_id,
-                    "try_number": str(ti.try_number),
-                    "fingerprint": base,
-                    "compute_target": step.compute_target,
-                },
-                params=step_params(step, context["params"]),
+            tracking = open_for_task(
+                step,
+                ti,
+                context["params"],
+                fingerprint=base,
+                compute_target=step.compute_target,
                 warn=self.log.warning,
             )
             if tracking is None:

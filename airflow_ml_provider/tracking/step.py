@@ -96,6 +96,30 @@ def open_step_tracking(
     return StepTracking(tracker, experiment_id, parent_id, child)
 
 
+def open_for_task(
+    step: Any, ti: Any, values: Any, *, fingerprint: str, compute_target: str, warn: Callable[[str], None]
+) -> StepTracking | None:
+    """The MLflow run of one attempt of ``step`` (a run task or a reuse sensor), with its tags."""
+    from airflow_ml_provider.tracking.params import step_params
+
+    return open_step_tracking(
+        mode=step.tracking or "required",
+        experiment_name=step.experiment_name or ti.dag_id,
+        dag_id=ti.dag_id,
+        run_id=ti.run_id,
+        step=step.name,
+        tags={
+            "dag_id": ti.dag_id,
+            "run_id": ti.run_id,
+            "try_number": str(ti.try_number),
+            "fingerprint": fingerprint,
+            "compute_target": compute_target,
+        },
+        params=step_params(step, values),
+        warn=warn,
+    )
+
+
 def record_reused_step(
     tracking: StepTracking, original_run_id: str | None, step: str, warn: Callable[[str], None]
 ) -> dict[str, float]:

@@ -141,8 +141,8 @@ def test_venv_digest_follows_requirements_and_python():
 
 
 def test_unknown_target_fails_with_a_clear_error():
-    with pytest.raises(ComputeTargetError, match='compute target "nowhere" is not defined'):
-        ComputeTargetHook("nowhere").resolve()
+    with pytest.raises(ComputeTargetError, match='compute target "no_such_target" is not defined'):
+        ComputeTargetHook("no_such_target").resolve()
 
 
 def test_run_task_carries_the_target_queue(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
@@ -162,7 +162,7 @@ def test_run_task_carries_the_target_queue(monkeypatch: pytest.MonkeyPatch, tmp_
             outputs=[out], compute_target="gpu_pool",
         )  # fmt: skip
         PythonScriptStep(
-            name="plain", script_name="train.py", source_directory=str(tmp_path), compute_target="nowhere"
+            name="plain", script_name="train.py", source_directory=str(tmp_path), compute_target="no_such_target"
         )
     assert dag.get_task("train.run").queue == "gpu"
     assert dag.get_task("train.reuse").queue != "gpu"  # only the run task needs the GPU worker
