@@ -162,7 +162,10 @@ def test_run_task_carries_the_target_queue(monkeypatch: pytest.MonkeyPatch, tmp_
             outputs=[out], compute_target="gpu_pool",
         )  # fmt: skip
         PythonScriptStep(
-            name="plain", script_name="train.py", source_directory=str(tmp_path), compute_target="no_such_target"
+            name="plain",
+            script_name="train.py",
+            source_directory=str(tmp_path),
+            compute_target="no_such_target",
         )
     assert dag.get_task("train.run").queue == "gpu"
     assert dag.get_task("train.reuse").queue != "gpu"  # only the run task needs the GPU worker
