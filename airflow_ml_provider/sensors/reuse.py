@@ -138,6 +138,7 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
                 fingerprint=base,
                 compute_target=step.compute_target,
                 warn=self.log.warning,
+                reused_from=produced_by.get(RUN_ID_KEY),
             )
             if tracking is None:
                 return

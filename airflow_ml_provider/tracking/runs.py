@@ -6,7 +6,7 @@ import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from airflow_ml_provider.tracking.config import TrackingConfig, TrackingUnavailableError
 
@@ -18,7 +18,14 @@ _MAX_PARAM_LENGTH = 6000
 
 
 class Tracker:
-    """Experiments, the parent run of a DAG run, and child runs of its steps."""
+    """Experiments, the parent run of a DAG run, and child runs of its steps.
+
+    Experiment ids and parent run ids never change once known, so a worker process
+    remembers them (many steps of one DAG run share them).
+    """
+
+    _known_experiments: ClassVar[dict[tuple[str, str], str]] = {}
+    _known_parents: ClassVar[dict[tuple[str, str, str, str], str]] = {}
 
     def __init__(self, config: TrackingConfig) -> None:
         from mlflow.tracking import MlflowClient
@@ -44,6 +51,12 @@ class Tracker:
             raise
 
     def experiment_id(self, name: str) -> str:
+        key = (self.config.uri, name)
+        if key not in self._known_experiments:
+            self._known_experiments[key] = self._experiment_id(name)
+        return self._known_experiments[key]
+
+    def _experiment_id(self, name: str) -> str:
         experiment = self.call("get experiment", self.client.get_experiment_by_name, name)
         if experiment is not None:
             return str(experiment.experiment_id)
@@ -80,6 +93,12 @@ class Tracker:
 
     def pipeline_run(self, experiment_id: str, dag_id: str, run_id: str, lock: Callable[[], Any]) -> str:
         """The parent run of a DAG run: found by its tags, created once (under ``lock``)."""
+        key = (self.config.uri, experiment_id, dag_id, run_id)
+        if key not in self._known_parents:
+            self._known_parents[key] = self._pipeline_run(experiment_id, dag_id, run_id, lock)
+        return self._known_parents[key]
+
+    def _pipeline_run(self, experiment_id: str, dag_id: str, run_id: str, lock: Callable[[], Any]) -> str:
         found = self.find_pipeline_run(experiment_id, dag_id, run_id)
         if found:
             return found

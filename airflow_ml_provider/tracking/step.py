@@ -97,7 +97,14 @@ def open_step_tracking(
 
 
 def open_for_task(
-    step: Any, ti: Any, values: Any, *, fingerprint: str, compute_target: str, warn: Callable[[str], None]
+    step: Any,
+    ti: Any,
+    values: Any,
+    *,
+    fingerprint: str,
+    compute_target: str,
+    warn: Callable[[str], None],
+    reused_from: str | None = None,
 ) -> StepTracking | None:
     """The MLflow run of one attempt of ``step`` (a run task or a reuse sensor), with its tags."""
     from airflow_ml_provider.tracking.params import step_params
@@ -114,6 +121,7 @@ def open_for_task(
             "try_number": str(ti.try_number),
             "fingerprint": fingerprint,
             "compute_target": compute_target,
+            **({"reused_from": reused_from} if reused_from else {}),
         },
         params=step_params(step, values),
         warn=warn,
@@ -123,12 +131,9 @@ def open_for_task(
 def record_reused_step(
     tracking: StepTracking, original_run_id: str | None, step: str, warn: Callable[[str], None]
 ) -> dict[str, float]:
-    """A reused step's run: tagged ``reused_from``, carrying the original run's metrics."""
+    """A reused step's run (opened with its ``reused_from`` tag) gets the original run's metrics."""
     metrics: dict[str, float] = {}
     if original_run_id:
-        tracking.tracker.call(
-            "tag run", tracking.tracker.client.set_tag, tracking.run_id, "reused_from", original_run_id
-        )
         try:
             metrics = tracking.tracker.metrics(original_run_id)
         except TrackingUnavailableError:
