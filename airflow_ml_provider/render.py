@@ -159,36 +159,7 @@ def _queue_of(step: PythonScriptStep) -> dict[str, str]:
 
 
 def _render(step: Step, dag: DAG, graph: PipelineGraph) -> None:
-    if isinstance(step, DataTransferStep):
-        _render_transfer(step, dag, graph)
-        return
-    if not isinstance(step, PythonScriptStep):
-        raise TypeError(f"no renderer for step kind {type(step).__name__}")
-    with TaskGroup(group_id=step.name, dag=dag, tooltip=f"{step.kind} step {step.name}") as group:
-        reuse = StepReuseSensor(
-            task_id="reuse",
-            step=step,
-            pipeline=graph,
-            dag=dag,
-            trigger_rule="none_failed",
-            doc_md=f"Reuses the outputs of step **{step.name}** when nothing it depends on changed.",
-        )
-        run = StepRunOperator(
-            task_id="run",
-            step=step,
-            pipeline=graph,
-            dag=dag,
-            doc_md=f"Runs `{step.script_name}` of step **{step.name}**.",
-            **_queue_of(step),
-        )
-        reuse >> run
-    step.task_group = group
-    step.task_ids["reuse"] = reuse.task_id
-    step.task_ids["run"] = run.task_id
-
-
-def _render_transfer(step: DataTransferStep, dag: DAG, graph: PipelineGraph) -> None:
-    """A DataTransferStep: the same ``<step>.reuse`` sensor, then the copy as ``<step>.run``."""
+    """Every step kind: ``<step>.reuse`` (the caching sensor), then its own ``<step>.run``."""
     with TaskGroup(group_id=step.name, dag=dag, tooltip=f"{step.kind} step {step.name}") as group:
         reuse = StepReuseSensor(
             task_id="reuse",
@@ -196,16 +167,31 @@ def _render_transfer(step: DataTransferStep, dag: DAG, graph: PipelineGraph) -> 
             pipeline=graph,
             dag=dag,
             trigger_rule="none_failed",
-            doc_md=f"Reuses the copy of step **{step.name}** when its source did not change.",
+            doc_md=f"Reuses the outputs of step **{step.name}** when nothing it depends on changed.",
         )
-        run = DataTransferOperator(
+        run = _run_task(step, dag, graph)
+        reuse >> run
+    step.task_group = group
+    step.task_ids["reuse"] = reuse.task_id
+    step.task_ids["run"] = run.task_id
+
+
+def _run_task(step: Step, dag: DAG, graph: PipelineGraph) -> Any:
+    if isinstance(step, DataTransferStep):
+        return DataTransferOperator(
             task_id="run",
             step=step,
             pipeline=graph,
             dag=dag,
             doc_md=f"Copies **{step.source.name}** to **{step.destination.name}** (step **{step.name}**).",
         )
-        reuse >> run
-    step.task_group = group
-    step.task_ids["reuse"] = reuse.task_id
-    step.task_ids["run"] = run.task_id
+    if isinstance(step, PythonScriptStep):
+        return StepRunOperator(
+            task_id="run",
+            step=step,
+            pipeline=graph,
+            dag=dag,
+            doc_md=f"Runs `{step.script_name}` of step **{step.name}**.",
+            **_queue_of(step),
+        )
+    raise TypeError(f"no renderer for step kind {type(step).__name__}")
