@@ -4,7 +4,13 @@ Local paths the step needs (its work folder, source folder and DAG folder, local
 folders its local outputs are published into) are bind-mounted at the same paths inside the
 container, so the step spec needs no rewriting and recorded module paths match the worker's.
 The provider package is mounted read-only and put on ``PYTHONPATH``; the image needs Python
-with ``blake3`` and ``fsspec`` (all the runtime imports besides the standard library).
+with ``blake3`` and ``fsspec`` (all the runtime imports besides the standard library), and
+``mlflow`` (or ``mlflow-skinny``) when its scripts log to MLflow.
+
+MLflow logging works from inside the container: the step's tracking variables are passed on,
+a local tracking store (``sqlite:///...``, ``file:...``, the embedded default) is mounted at
+its own path, and a step tracked on a server gets the worker's network (``network_mode``
+``host``) unless the target names another network mode.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 from docker.errors import APIError, ImageNotFound
 from docker.types import DeviceRequest, Mount
@@ -88,7 +95,39 @@ def bind_paths(spec: StepSpec) -> tuple[list[str], list[str]]:
         final = local_path(output.uri)
         if final is not None:
             read_write.add(str(final.parent))
+    store = local_tracking_folder(spec.environment.get("MLFLOW_TRACKING_URI"))
+    if store is not None:
+        read_write.add(str(store))
+    read_write = set(_outermost(read_write, []))
     return _outermost(read_only - read_write, read_write), sorted(read_write)
+
+
+def local_tracking_folder(uri: str | None) -> Path | None:
+    """The folder of a tracking store on the worker's disk (with the embedded store's artifacts).
+
+    ``sqlite:////abs/mlflow.db`` gives the database's folder; ``file:///abs`` or a bare path the
+    store itself. A server (``http(s)://``, ``databricks``) gives None.
+    """
+    if not uri:
+        return None
+    if uri.startswith("sqlite:///"):
+        database = Path(uri.removeprefix("sqlite:///").split("?", 1)[0])
+        return database.parent if database.is_absolute() else None
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        return Path(parsed.path)
+    if not parsed.scheme and Path(uri).is_absolute():
+        return Path(uri)
+    return None
+
+
+def network_mode(target: ComputeTarget, spec: StepSpec) -> str:
+    """The target's ``network_mode``; else ``host`` for a step tracked on a server, else ``none``."""
+    chosen = target.options.get("network_mode")
+    if chosen:
+        return str(chosen)
+    uri = spec.environment.get("MLFLOW_TRACKING_URI", "")
+    return "host" if urlparse(uri).scheme in ("http", "https") else "none"
 
 
 def _outermost(paths: Iterable[str], covered_by: Iterable[str]) -> list[str]:
@@ -129,7 +168,7 @@ def container_config(target: ComputeTarget, spec: StepSpec, image: str) -> dict[
         "working_dir": spec.work_directory,
         "host_config": {
             "mounts": mounts,
-            "network_mode": str(options.get("network_mode") or "none"),
+            "network_mode": network_mode(target, spec),
             "mem_limit": options.get("memory"),
             "nano_cpus": int(float(cpus) * 1e9) if cpus else None,
             "device_requests": device_requests,

@@ -13,13 +13,14 @@ args = parser.parse_args()
 
 with open(args.words) as handle:
     count = len(handle.read().split())
+size = os.path.getsize(args.words)
 try:
     import humanize
 
-    pretty = humanize.intword(count) if count >= 1000 else humanize.apnumber(count)
+    pretty = humanize.naturalsize(size)
 except ImportError:
-    pretty = str(count)
-summary = {"words": count, "pretty": pretty, "python": sys.executable, "host": platform.node()}
+    pretty = f"{size} bytes"
+summary = {"words": count, "size": pretty, "python": sys.executable, "host": platform.node()}
 print(json.dumps(summary))
 os.makedirs(args.output, exist_ok=True)
 with open(os.path.join(args.output, "summary.json"), "w") as handle:

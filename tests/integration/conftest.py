@@ -13,6 +13,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 RUNTIME_IMAGE = "aml-runtime-test:latest"
+MLFLOW_IMAGE = "aml-runtime-mlflow-test:latest"
+RUNTIME_PACKAGES = ("blake3", "fsspec")
 
 # Python with the runtime's only third-party imports, installed from this machine's
 # configured package indexes while the image is built (nothing is pulled).
@@ -37,12 +39,15 @@ def docker_url() -> str:
     return started.stdout.strip().splitlines()[-1]
 
 
-def build_image(docker_url: str, tag: str, extra: str = "") -> str:
-    """Build ``tag`` on the base image with blake3 + fsspec (+ ``extra`` Dockerfile lines)."""
+def build_image(
+    docker_url: str, tag: str, extra: str = "", packages: tuple[str, ...] = RUNTIME_PACKAGES
+) -> str:
+    """Build ``tag`` on the base image with ``packages`` at the worker's versions (and their
+    dependencies), plus ``extra`` Dockerfile lines."""
     import docker
 
     with tempfile.TemporaryDirectory() as context:
-        pins = [f"{name}=={metadata.version(name)}" for name in ("blake3", "fsspec")]
+        pins = [f"{name}=={metadata.version(name)}" for name in packages]
         subprocess.run(
             [sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
              "--disable-pip-version-check", "-d", f"{context}/wheels", *pins],
@@ -60,6 +65,13 @@ def build_image(docker_url: str, tag: str, extra: str = "") -> str:
 def runtime_image(docker_url: str) -> str:
     build_image(docker_url, RUNTIME_IMAGE)
     return RUNTIME_IMAGE
+
+
+@pytest.fixture(scope="session")
+def mlflow_image(docker_url: str) -> str:
+    """The runtime image plus the MLflow client (``mlflow-skinny``), for scripts that log."""
+    build_image(docker_url, MLFLOW_IMAGE, packages=(*RUNTIME_PACKAGES, "mlflow-skinny"))
+    return MLFLOW_IMAGE
 
 
 @pytest.fixture

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from airflow.models.xcom import XComModel
 from airflow.utils.session import create_session
 from mlflow.tracking import MlflowClient
+from mlflow_server import start_server, stop
 from sqlalchemy import select
 from tracking_pipeline import write_tracked_pipeline
 
@@ -28,49 +20,9 @@ PASSWORD = "s3cr3t-Pa55-w0rd"
 UI_URL = "http://mlflow.example.test:5000"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_server(folder: Path, port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "mlflow", "server",
-            "--host", "127.0.0.1", "--port", str(port),
-            "--backend-store-uri", f"sqlite:///{folder / 'server.db'}",
-            "--artifacts-destination", str(folder / "artifacts"),
-            "--workers", "1",
-        ],
-        stdout=(folder / "server.log").open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-                if response.status == 200:
-                    return server
-        except OSError:
-            time.sleep(0.5)
-    server.kill()
-    raise AssertionError((folder / "server.log").read_text()[-3000:])
-
-
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    """The server and its worker processes (they share its process group)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGKILL)
-    server.wait()
-
-
 @pytest.fixture
 def mlflow_server(tmp_path, monkeypatch):
-    port = _free_port()
-    server = _start_server(tmp_path, port)
-    uri = f"http://127.0.0.1:{port}"
+    uri, server = start_server(tmp_path)
     connection = {
         "conn_type": "ml_tracking",
         "host": uri,
@@ -84,7 +36,7 @@ def mlflow_server(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
     yield uri, server
-    _stop(server)
+    stop(server)
 
 
 def _xcoms(dag_id: str, run_id: str) -> dict[tuple[str, str], object]:
@@ -129,7 +81,7 @@ def test_tracking_server_runs_registry_links_and_no_leaked_credentials(
         assert all(PASSWORD not in value for value in run.data.params.values())
         assert all(PASSWORD not in value for value in run.data.tags.values())
 
-    _stop(server)
+    stop(server)
     failed, _ = run_pipeline("tracked_server", {"alpha": 0.7}, dag_file=str(dag_file))
     assert str(failed.state) == "failed"
     assert f"the MLflow tracking server at {uri} cannot be reached" in "".join(capfd.readouterr())
@@ -139,7 +91,7 @@ def test_tracking_optional_runs_untracked_with_a_warning_when_the_server_is_down
     airflow_db, dags_folder, mlflow_server, capfd
 ):
     _, server = mlflow_server
-    _stop(server)
+    stop(server)
     dag_file = write_tracked_pipeline(
         dags_folder, "tracked_optional", default_args='{"tracking": "optional"}', model_name="optional-model"
     )

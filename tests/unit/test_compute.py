@@ -7,6 +7,7 @@ needs a cluster (see the README).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -89,8 +90,9 @@ def test_pod_request_carries_image_runtime_env_resources_and_scheduling(tmp_path
     base = pod.spec.containers[0]
     assert base.image == "registry.example/ml:1.4"
     assert base.command == ["sh", "-c"]
-    assert "python3 -m airflow_ml_provider.runtime /tmp/aml-work/spec.json /airflow/xcom/return.json" in (
-        base.args[0]
+    assert (
+        "python3 -m airflow_ml_provider.runtime /tmp/aml-work/spec.json /airflow/xcom/return.json"
+        in (base.args[0])
     )
     assert base.resources.limits == {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "2"}
     assert ("scratch", "/scratch") in [(m.name, m.mount_path) for m in base.volume_mounts]
@@ -132,6 +134,24 @@ def test_container_mounts_staged_data_limits_gpus_and_network():
     mounts = {m["Target"]: m["ReadOnly"] for m in host["mounts"]}
     assert mounts["/data/store/features"] is True
     assert mounts["/tmp/aml-train-x"] is False
+
+
+def test_container_reaches_the_steps_tracking_store():
+    target = ComputeTarget("box", "docker", None, {"image": "ml:1"})
+    output = [OutputSpec("model", "file:///srv/ml/datastores/default/pipeline-data/d/r/train/a/model")]
+    embedded = dataclasses.replace(
+        _spec([], output), environment={"MLFLOW_TRACKING_URI": "sqlite:////srv/ml/mlflow.db"}
+    )
+    # The embedded store (database and artifacts under /srv/ml) is mounted read-write; the
+    # output folder inside it needs no mount of its own.
+    assert bind_paths(embedded)[1] == ["/srv/ml", "/tmp/aml-train-x"]
+    assert container_config(target, embedded, "ml:1")["host_config"]["network_mode"] == "none"
+
+    served = dataclasses.replace(embedded, environment={"MLFLOW_TRACKING_URI": "http://127.0.0.1:5000"})
+    assert "/srv/ml" not in bind_paths(served)[1]
+    assert container_config(target, served, "ml:1")["host_config"]["network_mode"] == "host"
+    bridged = ComputeTarget("box", "docker", None, {"image": "ml:1", "network_mode": "bridge"})
+    assert container_config(bridged, served, "ml:1")["host_config"]["network_mode"] == "bridge"
 
 
 def test_venv_digest_follows_requirements_and_python():
