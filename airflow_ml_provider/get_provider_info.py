@@ -7,6 +7,57 @@ from typing import Any
 from airflow_ml_provider import __version__
 
 _STRING = {"type": ["string", "null"]}
+_BOOLEAN = {"type": ["boolean", "null"]}
+
+
+def _field(label: str, description: str, schema: dict[str, Any] = _STRING) -> dict[str, Any]:
+    return {"label": label, "schema": schema, "description": description}
+
+
+# One form for every kind; each label says which kinds read the field. JSON fields take the
+# Kubernetes API's own shapes.
+_COMPUTE_FIELDS = {
+    "image": _field(
+        "Image", "docker, kubernetes: the image steps run in (a step's Environment(image=) wins)."
+    ),
+    "python": _field("Python in the image", "docker, kubernetes: the interpreter (default python3)."),
+    "envs_root": _field(
+        "Virtualenv folder", "venv: where environments are built (default under AIRFLOW_HOME)."
+    ),
+    "docker_url": _field(
+        "Docker engine URL", "docker: e.g. unix:///var/run/docker.sock (default $DOCKER_HOST)."
+    ),
+    "docker_conn_id": _field(
+        "Docker registry connection", "docker: an existing docker connection to log in with."
+    ),
+    "network_mode": _field(
+        "Docker network mode",
+        "docker: none, host, bridge or a network name (default host when tracked "
+        "on an MLflow server, else none).",
+    ),
+    "user": _field("Docker user", "docker: uid:gid inside the container (default the worker's)."),
+    "shm_size": _field("Docker shared memory", "docker: e.g. 2g."),
+    "cpus": _field("CPUs", "docker: CPU limit; kubernetes: CPU request and limit (e.g. 1.5, 500m)."),
+    "memory": _field("Memory", "docker: e.g. 4g; kubernetes: request and limit, e.g. 16Gi."),
+    "gpus": _field("GPUs", "docker: a count or all; kubernetes: the nvidia.com/gpu limit."),
+    "gpu_resource": _field("GPU resource name", "kubernetes: default nvidia.com/gpu."),
+    "namespace": _field("Kubernetes namespace", "kubernetes: default default."),
+    "kubernetes_conn_id": _field("Kubernetes connection", "kubernetes: default kubernetes_default."),
+    "in_cluster": _field("In cluster", "kubernetes: the worker runs inside the cluster.", _BOOLEAN),
+    "config_file": _field("Kubeconfig file", "kubernetes: path on the worker."),
+    "cluster_context": _field("Kubeconfig context", "kubernetes"),
+    "service_account": _field("Service account", "kubernetes"),
+    "node_selector": _field("Node selector (JSON)", 'kubernetes: e.g. {"accelerator": "nvidia-a100"}.'),
+    "tolerations": _field(
+        "Tolerations (JSON)", 'kubernetes: e.g. [{"key": "nvidia.com/gpu", "operator": "Exists"}].'
+    ),
+    "volumes": _field("Volumes (JSON)", "kubernetes: a list of V1Volume objects."),
+    "volume_mounts": _field("Volume mounts (JSON)", "kubernetes: a list of V1VolumeMount objects."),
+    "dags_folder": _field("DAG folder in the image", "kubernetes: where the worker's DAG folder is inside."),
+    "python_path": _field("PYTHONPATH in the pod", "kubernetes: where the image has the provider package."),
+    "on_finish_action": _field("When the pod ends", "kubernetes: delete_pod (default), keep_pod, ..."),
+    "image_pull_policy": _field("Image pull policy", "kubernetes: Always, IfNotPresent or Never."),
+}
 
 
 def get_provider_info() -> dict[str, Any]:
@@ -115,12 +166,10 @@ def get_provider_info() -> dict[str, Any]:
                         "schema": _STRING,
                         "description": "Airflow queue for the step's run task (Celery/Edge workers).",
                     },
-                    "image": {"label": "Image", "schema": _STRING},
-                    "namespace": {"label": "Kubernetes namespace", "schema": _STRING},
+                    **_COMPUTE_FIELDS,
                 },
                 "ui-field-behaviour": {
-                    "hidden-fields": ["schema", "port", "login", "password"],
-                    "relabeling": {"host": "Docker daemon / cluster URL"},
+                    "hidden-fields": ["schema", "port", "login", "password", "host"],
                     "placeholders": {"extra": '{"kind": "docker", "image": "python:3.11"}'},
                 },
             },

@@ -67,9 +67,9 @@ def pod_spec(target: ComputeTarget, spec: StepSpec, worker_dags_folder: str | No
 def _resources(options: dict[str, Any]) -> k8s.V1ResourceRequirements | None:
     limits: dict[str, str] = {}
     requests: dict[str, str] = {}
-    for key in ("cpu", "memory"):
-        if options.get(key):
-            limits[key] = requests[key] = str(options[key])
+    for key, value in (("cpu", options.get("cpu") or options.get("cpus")), ("memory", options.get("memory"))):
+        if value:
+            limits[key] = requests[key] = str(value)
     if options.get("gpus"):
         # Extended resources are limits only (Kubernetes sets the request equal).
         limits[str(options.get("gpu_resource") or "nvidia.com/gpu")] = str(options["gpus"])
@@ -116,9 +116,9 @@ def pod_operator(
         node_selector=options.get("node_selector"),
         tolerations=options.get("tolerations"),
         service_account_name=options.get("service_account"),
-        volumes=[_convert_from_dict(item, k8s.V1Volume) for item in options.get("volumes", [])],
+        volumes=[_convert_from_dict(item, k8s.V1Volume) for item in options.get("volumes") or []],
         volume_mounts=[
-            _convert_from_dict(item, k8s.V1VolumeMount) for item in options.get("volume_mounts", [])
+            _convert_from_dict(item, k8s.V1VolumeMount) for item in options.get("volume_mounts") or []
         ],
         labels={"airflow-ml-provider/step": spec.step},
         do_xcom_push=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,8 @@ from airflow_ml_provider.hooks.datastore import connection_fields
 
 LOCAL = "local"
 KINDS = ("local", "venv", "docker", "kubernetes")
+# Options the connection form stores as text that mean JSON values.
+JSON_OPTIONS = ("node_selector", "tolerations", "volumes", "volume_mounts")
 
 
 class ComputeTargetError(ValueError):
@@ -65,7 +68,27 @@ class ComputeTargetHook(BaseHook):
             )
         if connection.host:
             extra.setdefault("host", connection.host)
-        return ComputeTarget(name, kind, extra.pop("queue", None) or None, extra)
+        return ComputeTarget(name, kind, extra.pop("queue", None) or None, _typed_options(name, extra))
+
+
+def _typed_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
+    """Form fields arrive as text: JSON fields are parsed, ``in_cluster`` becomes a boolean."""
+    typed = dict(options)
+    for key in JSON_OPTIONS:
+        value = typed.get(key)
+        if isinstance(value, str):
+            try:
+                typed[key] = json.loads(value) if value.strip() else None
+            except json.JSONDecodeError as error:
+                raise ComputeTargetError(
+                    f'compute target "{name}": field "{key}" is not valid JSON ({error.msg} at '
+                    f"character {error.pos}): {value!r}. Write it as JSON, e.g. "
+                    + ('{"accelerator": "nvidia-a100"}' if key == "node_selector" else "[{...}]")
+                    + "."
+                ) from None
+    if isinstance(typed.get("in_cluster"), str):
+        typed["in_cluster"] = typed["in_cluster"].strip().lower() in ("true", "1", "yes")
+    return typed
 
 
 def target_queue(name: str) -> str | None:

@@ -73,5 +73,5 @@ def test_provider_is_registered_with_its_connection_types(airflow_db, airflow_cl
     assert "airflow_ml_provider.hooks.datastore.DatastoreHook" in hooks.stdout
     assert "airflow_ml_provider.hooks.compute.ComputeTargetHook" in hooks.stdout
     widgets = airflow_cli("providers", "widgets")
-    for field in ("base_uri", "endpoint_url", "kind", "queue"):
+    for field in ("base_uri", "endpoint_url", "kind", "queue", "envs_root", "network_mode", "node_selector"):
         assert field in widgets.stdout

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,54 @@ def test_pod_request_carries_image_runtime_env_resources_and_scheduling(tmp_path
     assert in_pod.environment == {"AML_PARAMETER_C": "0.5"}
     # The result comes back through the provider's XCom sidecar.
     assert [c.name for c in pod.spec.containers] == ["base", "airflow-xcom-sidecar"]
+
+
+def test_target_saved_from_the_connection_form_builds_the_same_pod(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    # The form stores every field as text under extra__ml_compute__<field>.
+    (tmp_path / "kubeconfig").write_text(KUBECONFIG)
+    form = {f"extra__ml_compute__{key}": value for key, value in {
+        "kind": "kubernetes", "queue": "gpu", "image": "registry.example/ml:1.4", "namespace": "ml",
+        "cpus": "4", "memory": "16Gi", "gpus": "2", "service_account": "trainer",
+        "node_selector": json.dumps(GPU_TARGET.options["node_selector"]),
+        "tolerations": json.dumps(GPU_TARGET.options["tolerations"]),
+        "volumes": "", "in_cluster": "false", "config_file": str(tmp_path / "kubeconfig"),
+    }.items()}  # fmt: skip
+    monkeypatch.setenv("AIRFLOW_CONN_GPU_FORM", json.dumps({"conn_type": "ml_compute", "extra": form}))
+
+    target = ComputeTargetHook("gpu_form").resolve()
+
+    assert (target.kind, target.queue) == ("kubernetes", "gpu")
+    assert target.options["node_selector"] == {"accelerator": "nvidia-a100"}
+    assert target.options["in_cluster"] is False
+    spec = _spec([], [OutputSpec("model", "s3://ml/pipeline-data/model")])
+    pod = pod_operator(target, spec, None).build_pod_request_obj()
+    assert pod.spec.node_selector == {"accelerator": "nvidia-a100"}
+    assert [t.key for t in pod.spec.tolerations] == ["nvidia.com/gpu"]
+    assert pod.spec.containers[0].resources.limits == {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "2"}
+
+
+def test_form_field_that_is_not_json_names_the_target_and_field(monkeypatch: pytest.MonkeyPatch):
+    extra = {"kind": "kubernetes", "node_selector": "accelerator=nvidia-a100"}
+    monkeypatch.setenv("AIRFLOW_CONN_GPU_BAD", json.dumps({"conn_type": "ml_compute", "extra": extra}))
+    with pytest.raises(
+        ComputeTargetError, match='compute target "gpu_bad": field "node_selector" is not valid JSON'
+    ):
+        ComputeTargetHook("gpu_bad").resolve()
+
+
+def test_every_option_a_kind_reads_is_on_the_connection_form():
+    from airflow_ml_provider.get_provider_info import get_provider_info
+
+    (compute,) = [c for c in get_provider_info()["connection-types"] if c["connection-type"] == "ml_compute"]
+    sources = "".join(
+        (Path(__file__).parents[2] / "airflow_ml_provider" / "compute" / f"{kind}.py").read_text()
+        for kind in ("docker", "kubernetes", "venv")
+    )
+    read = set(re.findall(r'options(?:\.get\(|\[)"([a-z_]+)"', sources))
+    # "host" is the connection's own Host field; "cpu" the other spelling of "cpus".
+    assert read - set(compute["conn-fields"]) == {"host", "cpu"}
 
 
 def test_pods_refuse_local_datastores():
