@@ -30,6 +30,7 @@ from airflow_ml_provider.compute.errors import ComputeError
 from airflow_ml_provider.hooks.compute import ComputeTarget
 from airflow_ml_provider.runtime import StepResult, StepSpec
 from airflow_ml_provider.runtime.staging import local_path
+from airflow_ml_provider.tracking.config import local_store_folder
 
 Log = Callable[[str], None]
 PACKAGE_MOUNT = "/opt/airflow-ml-provider"
@@ -95,30 +96,11 @@ def bind_paths(spec: StepSpec) -> tuple[list[str], list[str]]:
         final = local_path(output.uri)
         if final is not None:
             read_write.add(str(final.parent))
-    store = local_tracking_folder(spec.environment.get("MLFLOW_TRACKING_URI"))
+    store = local_store_folder(spec.environment.get("MLFLOW_TRACKING_URI"))
     if store is not None:
         read_write.add(str(store))
     read_write = set(_outermost(read_write, []))
     return _outermost(read_only - read_write, read_write), sorted(read_write)
-
-
-def local_tracking_folder(uri: str | None) -> Path | None:
-    """The folder of a tracking store on the worker's disk (with the embedded store's artifacts).
-
-    ``sqlite:////abs/mlflow.db`` gives the database's folder; ``file:///abs`` or a bare path the
-    store itself. A server (``http(s)://``, ``databricks``) gives None.
-    """
-    if not uri:
-        return None
-    if uri.startswith("sqlite:///"):
-        database = Path(uri.removeprefix("sqlite:///").split("?", 1)[0])
-        return database.parent if database.is_absolute() else None
-    parsed = urlparse(uri)
-    if parsed.scheme == "file":
-        return Path(parsed.path)
-    if not parsed.scheme and Path(uri).is_absolute():
-        return Path(uri)
-    return None
 
 
 def network_mode(target: ComputeTarget, spec: StepSpec) -> str:

@@ -25,6 +25,7 @@ from airflow_ml_provider.compute.errors import ComputeError
 from airflow_ml_provider.hooks.compute import ComputeTarget
 from airflow_ml_provider.runtime import StepResult, StepSpec
 from airflow_ml_provider.runtime.staging import local_path
+from airflow_ml_provider.tracking.config import local_store_folder
 
 Log = Callable[[str], None]
 SPEC_VARIABLE = "AML_STEP_SPEC"
@@ -33,7 +34,18 @@ RESULT_FILE = "/airflow/xcom/return.json"
 
 
 def refuse_local_data(target: ComputeTarget, spec: StepSpec) -> None:
-    """Pods reach data through object storage; a ``file://`` datastore is on the worker's disk."""
+    """Pods reach data through object storage; a ``file://`` datastore is on the worker's disk.
+
+    So is a local MLflow store: the script's runs would land in a file inside the pod and be
+    lost with it.
+    """
+    tracking_uri = spec.environment.get("MLFLOW_TRACKING_URI")
+    if local_store_folder(tracking_uri) is not None:
+        raise ComputeError(
+            f'step "{spec.step}": its MLflow tracking store is on the worker\'s disk ({tracking_uri}), '
+            f'which a pod on compute target "{target.name}" (kubernetes) cannot reach. Create an '
+            'ml_tracking connection to an MLflow server (mlflow_default), or set tracking="off" on the step.'
+        )
     for kind, name, uri in [
         *(("input", item.name, item.uri) for item in spec.inputs if item.mode != "direct"),
         *(("output", item.name, item.uri) for item in spec.outputs),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
 
 from airflow_ml_provider.caching.settings import SECTION
 from airflow_ml_provider.settings import provider_home
@@ -50,3 +52,22 @@ def resolve() -> TrackingConfig:
     from airflow_ml_provider.hooks.tracking import TrackingHook
 
     return TrackingHook().get_config()
+
+
+def local_store_folder(uri: str | None) -> Path | None:
+    """The folder of a tracking store on the worker's disk (with the embedded store's artifacts).
+
+    ``sqlite:////abs/mlflow.db`` gives the database's folder; ``file:///abs`` or a bare path the
+    store itself. A server (``http(s)://``, ``databricks``) gives None.
+    """
+    if not uri:
+        return None
+    if uri.startswith("sqlite:///"):
+        database = Path(uri.removeprefix("sqlite:///").split("?", 1)[0])
+        return database.parent if database.is_absolute() else None
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        return Path(parsed.path)
+    if not parsed.scheme and Path(uri).is_absolute():
+        return Path(uri)
+    return None

@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,3 +101,32 @@ def test_a_failed_build_leaves_nothing_half_made(tmp_path: Path) -> None:
     with pytest.raises(ComputeError, match="building the virtualenv"):
         ensure_venv(requirements, None, tmp_path / "envs", info=print)
     assert [p.name for p in (tmp_path / "envs").iterdir() if not p.name.endswith(".lock")] == []
+
+
+BUILD_ONE = """
+import sys
+from pathlib import Path
+from airflow_ml_provider.compute.venv import ensure_venv
+ensure_venv(Path(sys.argv[1]), None, Path(sys.argv[2]), info=print)
+"""
+
+
+def test_parallel_steps_build_one_venv_between_them(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("humanize\n")
+    envs = tmp_path / "envs"
+    builders = [
+        subprocess.Popen(
+            [sys.executable, "-c", BUILD_ONE, str(requirements), str(envs)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    logs = [builder.communicate(timeout=300)[0] for builder in builders]
+
+    assert [builder.returncode for builder in builders] == [0, 0, 0], logs
+    assert sum("built venv" in log for log in logs) == 1, logs
+    assert sum("reusing venv" in log for log in logs) == 2, logs
+    assert len([p for p in envs.iterdir() if not p.name.endswith(".lock")]) == 1

@@ -160,6 +160,17 @@ def test_pods_refuse_local_datastores():
         pod_operator(GPU_TARGET, spec, None)
 
 
+def test_pods_refuse_a_tracking_store_on_the_workers_disk():
+    spec = dataclasses.replace(
+        _spec([], [OutputSpec("model", "s3://ml/pipeline-data/model")]),
+        environment={"MLFLOW_TRACKING_URI": "sqlite:////srv/airflow/ml/mlflow.db"},
+    )
+    with pytest.raises(
+        ComputeError, match=r"tracking store is on the worker's disk .* ml_tracking connection"
+    ):
+        pod_operator(GPU_TARGET, spec, None)
+
+
 def test_container_mounts_staged_data_limits_gpus_and_network():
     target = ComputeTarget(
         "box", "docker", None, {"image": "ml:1", "memory": "2g", "cpus": "1.5", "gpus": "all"}
