@@ -108,8 +108,13 @@ def network_mode(target: ComputeTarget, spec: StepSpec) -> str:
     chosen = target.options.get("network_mode")
     if chosen:
         return str(chosen)
+    return "host" if tracking_server(spec) else "none"
+
+
+def tracking_server(spec: StepSpec) -> str | None:
+    """The MLflow server the step is tracked on (``http(s)://...``), if any."""
     uri = spec.environment.get("MLFLOW_TRACKING_URI", "")
-    return "host" if urlparse(uri).scheme in ("http", "https") else "none"
+    return uri if urlparse(uri).scheme in ("http", "https") else None
 
 
 def _outermost(paths: Iterable[str], covered_by: Iterable[str]) -> list[str]:
@@ -173,6 +178,13 @@ def run_in_container(
             final.parent.mkdir(parents=True, exist_ok=True)
     (work / "spec.json").write_text(spec.to_json())
     config = container_config(target, spec, name)
+    tracking_uri = tracking_server(spec)
+    if tracking_uri and config["host_config"]["network_mode"] == "none":
+        warning(
+            f'step "{spec.step}": compute target "{target.name}" has network_mode "none", so MLflow '
+            f"calls from the script cannot reach {tracking_uri}; remove network_mode (the worker's "
+            "network is used) or name a network that reaches the server."
+        )
     client = api_client(target)
     try:
         container = client.create_container(
