@@ -139,7 +139,7 @@ def container_config(target: ComputeTarget, spec: StepSpec, image: str) -> dict[
     device_requests = (
         [DeviceRequest(count=-1 if gpus == "all" else int(gpus), capabilities=[["gpu"]])] if gpus else None
     )
-    cpus = options.get("cpus") or options.get("cpu")
+    cpus = options.get("cpus")
     work = Path(spec.work_directory)
     return {
         "image": image,

@@ -79,7 +79,7 @@ def pod_spec(target: ComputeTarget, spec: StepSpec, worker_dags_folder: str | No
 def _resources(options: dict[str, Any]) -> k8s.V1ResourceRequirements | None:
     limits: dict[str, str] = {}
     requests: dict[str, str] = {}
-    for key, value in (("cpu", options.get("cpu") or options.get("cpus")), ("memory", options.get("memory"))):
+    for key, value in (("cpu", options.get("cpus")), ("memory", options.get("memory"))):
         if value:
             limits[key] = requests[key] = str(value)
     if options.get("gpus"):

@@ -72,8 +72,13 @@ class ComputeTargetHook(BaseHook):
 
 
 def _typed_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Form fields arrive as text: JSON fields are parsed, ``in_cluster`` becomes a boolean."""
+    """Form fields arrive as text: JSON fields are parsed, ``in_cluster`` becomes a boolean.
+
+    ``cpu`` (the Kubernetes spelling) is taken as ``cpus``, the one name every kind reads.
+    """
     typed = dict(options)
+    if "cpu" in typed:
+        typed.setdefault("cpus", typed.pop("cpu"))
     for key in JSON_OPTIONS:
         value = typed.get(key)
         if isinstance(value, str):
@@ -82,9 +87,7 @@ def _typed_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
             except json.JSONDecodeError as error:
                 raise ComputeTargetError(
                     f'compute target "{name}": field "{key}" is not valid JSON ({error.msg} at '
-                    f"character {error.pos}): {value!r}. Write it as JSON, e.g. "
-                    + ('{"accelerator": "nvidia-a100"}' if key == "node_selector" else "[{...}]")
-                    + "."
+                    f"character {error.pos}): {value!r}. Write it as JSON, as in the field's description."
                 ) from None
     if isinstance(typed.get("in_cluster"), str):
         typed["in_cluster"] = typed["in_cluster"].strip().lower() in ("true", "1", "yes")

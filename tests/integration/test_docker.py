@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from mlflow.tracking import MlflowClient
-from mlflow_server import start_server, stop
+from servers import start_server, stop
 
 from airflow_ml_provider.runs import run_pipeline
 from airflow_ml_provider.runtime.staging import local_path

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from servers import free_port
 
 from airflow_ml_provider.runs import run_pipeline
 from airflow_ml_provider.runtime.digest import path_digest
@@ -28,17 +29,11 @@ BUCKET = "ml-data"
 BIG = 288 << 20  # larger than 256 MiB (a multiple of the 8 MiB write chunk)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def s3(tmp_path_factory) -> Any:
     import boto3
 
-    port = _free_port()
+    port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("moto") / "moto.log"
     # The first three requests (create the user, its policy, its keys) need no auth.
@@ -290,7 +285,7 @@ def test_transfer_reruns_on_new_content_and_not_on_identical_rewrite(airflow_db,
 
 def test_store_errors_name_the_datastore_the_path_and_the_cause(airflow_db, dags_folder, s3, capfd):
     define_datastore("badcreds", f"s3://{BUCKET}/store", s3.endpoint, s3.key, "not-the-secret")
-    define_datastore("nowhere", f"s3://{BUCKET}/store", f"http://127.0.0.1:{_free_port()}", s3.key, s3.secret)
+    define_datastore("nowhere", f"s3://{BUCKET}/store", f"http://127.0.0.1:{free_port()}", s3.key, s3.secret)
     define_datastore("nobucket", "s3://no-such-bucket/store", s3.endpoint, s3.key, s3.secret)
     s3.client.put_object(Bucket=BUCKET, Key="store/present.txt", Body=b"here\n")
     dag_file = write_dag(

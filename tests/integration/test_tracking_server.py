@@ -8,7 +8,7 @@ import pytest
 from airflow.models.xcom import XComModel
 from airflow.utils.session import create_session
 from mlflow.tracking import MlflowClient
-from mlflow_server import start_server, stop
+from servers import start_server, stop
 from sqlalchemy import select
 from tracking_pipeline import write_tracked_pipeline
 

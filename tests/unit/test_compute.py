@@ -45,7 +45,7 @@ GPU_TARGET = ComputeTarget(
         "image": "registry.example/ml:1.4",
         "namespace": "ml",
         "service_account": "trainer",
-        "cpu": "4",
+        "cpus": "4",
         "memory": "16Gi",
         "gpus": 2,
         "node_selector": {"accelerator": "nvidia-a100"},
@@ -113,7 +113,7 @@ def test_target_saved_from_the_connection_form_builds_the_same_pod(
     (tmp_path / "kubeconfig").write_text(KUBECONFIG)
     form = {f"extra__ml_compute__{key}": value for key, value in {
         "kind": "kubernetes", "queue": "gpu", "image": "registry.example/ml:1.4", "namespace": "ml",
-        "cpus": "4", "memory": "16Gi", "gpus": "2", "service_account": "trainer",
+        "cpu": "4", "memory": "16Gi", "gpus": "2", "service_account": "trainer",
         "node_selector": json.dumps(GPU_TARGET.options["node_selector"]),
         "tolerations": json.dumps(GPU_TARGET.options["tolerations"]),
         "volumes": "", "in_cluster": "false", "config_file": str(tmp_path / "kubeconfig"),
@@ -150,8 +150,8 @@ def test_every_option_a_kind_reads_is_on_the_connection_form():
         for kind in ("docker", "kubernetes", "venv")
     )
     read = set(re.findall(r'options(?:\.get\(|\[)"([a-z_]+)"', sources))
-    # "host" is the connection's own Host field; "cpu" the other spelling of "cpus".
-    assert read - set(compute["conn-fields"]) == {"host", "cpu"}
+    # "host" is the connection's own Host field.
+    assert read - set(compute["conn-fields"]) == {"host"}
 
 
 def test_pods_refuse_local_datastores():

@@ -1,4 +1,4 @@
-"""A real ``mlflow server`` on loopback for the tests, started and stopped by them."""
+"""Real servers on loopback for the tests (``mlflow server``), started and stopped by them."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 
 
 def free_port() -> int:
+    """A loopback port nothing listens on now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
