@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,17 +79,55 @@ def step_summaries(graph: PipelineGraph, dag_id: str, run_id: str) -> list[StepS
     return summaries
 
 
+class RunRequestError(ValueError):
+    """A run asked for with a pipeline or parameters that do not exist or do not fit."""
+
+
+def load_pipeline(dag_id: str, *, dag_file: str | None = None) -> Any:
+    """The DAG of a pipeline, parsed from the DAGs folder (or only ``dag_file``)."""
+    from airflow.exceptions import AirflowException
+    from airflow.utils.cli import get_bagged_dag
+
+    try:
+        return get_bagged_dag(None, dag_id, dagfile_path=dag_file)
+    except AirflowException:
+        raise RunRequestError(
+            f'pipeline "{dag_id}" was not found: no DAG has that id, or its DAG file failed to parse. '
+            "Run `airflow-ml validate <dags folder>` to see why."
+        ) from None
+
+
+def check_parameters(dag: Any, values: dict[str, Any]) -> None:
+    """Refuse parameters the pipeline does not declare, and values its Params reject."""
+    from airflow.sdk.definitions.param import ParamValidationError
+
+    known = sorted(dag.params)
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        names = ", ".join(f'"{name}"' for name in unknown)
+        raise RunRequestError(
+            f'pipeline "{dag.dag_id}" has no parameter {names}; its parameters are: '
+            f"{', '.join(known) or '(none)'}. Run conf keys such as regenerate_outputs go in --conf."
+        )
+    for name, value in values.items():
+        param = copy.deepcopy(dag.params.get_param(name))
+        try:
+            param.resolve(value)
+        except ParamValidationError as error:
+            reason = str(error).strip().splitlines()[0]
+            raise RunRequestError(f'pipeline "{dag.dag_id}", parameter "{name}": {reason}') from None
+
+
 def run_pipeline(
-    dag_id: str, conf: dict[str, Any] | None = None, *, dag_file: str | None = None
+    dag_id: str, conf: dict[str, Any] | None = None, *, dag_file: str | None = None, dag: Any = None
 ) -> tuple[Any, list[StepSummary]]:
     """Run a pipeline once in this process (``dag.test()``) and summarise its steps.
 
-    ``dag_file`` parses only that file instead of the whole DAGs folder.
+    ``dag_file`` parses only that file instead of the whole DAGs folder; ``dag`` is an
+    already parsed pipeline.
     """
-    from airflow.utils.cli import get_bagged_dag
-
     from airflow_ml_provider.render import pipeline_of
 
-    dag = get_bagged_dag(None, dag_id, dagfile_path=dag_file)
+    dag = dag if dag is not None else load_pipeline(dag_id, dag_file=dag_file)
     dag_run = dag.test(run_conf=conf or None)
     return dag_run, step_summaries(pipeline_of(dag), dag_id, dag_run.run_id)

@@ -31,10 +31,17 @@ def run(
     conf: Annotated[str | None, typer.Option(help="Run conf as JSON")] = None,
 ) -> None:
     """Run a pipeline once, in this process, and print its steps with status and outputs."""
-    from airflow_ml_provider.runs import run_pipeline
+    from airflow_ml_provider.runs import RunRequestError, check_parameters, load_pipeline, run_pipeline
 
-    run_conf = {**json.loads(conf or "{}"), **_parse_params(param or [])}
-    dag_run, summaries = run_pipeline(dag_id, run_conf)
+    params = _parse_params(param or [])
+    run_conf = {**json.loads(conf or "{}"), **params}
+    try:
+        dag = load_pipeline(dag_id)
+        check_parameters(dag, params)
+    except RunRequestError as error:
+        console.print(f"[red]error[/red] {error}", soft_wrap=True)
+        raise typer.Exit(code=2) from None
+    dag_run, summaries = run_pipeline(dag_id, run_conf, dag=dag)
     table = Table(title=f"{dag_id}  {dag_run.run_id}  {dag_run.state}")
     for column in ("step", "status", "output", "location", "digest"):
         table.add_column(column, overflow="fold")

@@ -13,6 +13,7 @@ from airflow_ml_provider.runtime.stores import remember_storage_options
 from airflow_ml_provider.settings import provider_home
 
 DEFAULT_DATASTORE = "default"
+S3_PROTOCOLS = ("s3", "s3a")
 
 
 class DatastoreError(ValueError):
@@ -81,7 +82,9 @@ class DatastoreHook(BaseHook):
                 'Set it, for example {"base_uri": "s3://bucket/prefix"}.'
             )
         options = _storage_options(extra)
-        if not base_uri.startswith(("file://", "local://")) and "://" in base_uri:
+        if _protocol(base_uri) in S3_PROTOCOLS:
+            # Key, secret, endpoint and botocore settings are s3fs options: other stores
+            # (http, gcs, abfs, ...) take only the storage_options the connection gives.
             derived = self._credentials(connection, extra)
             client_kwargs = {**derived.get("client_kwargs", {}), **options.get("client_kwargs", {})}
             options = {**derived, **options}
@@ -130,6 +133,10 @@ class DatastoreHook(BaseHook):
         # Few retries inside botocore: ours (with backoff, and a message) come on top.
         options["config_kwargs"] = {"retries": {"max_attempts": 2, "mode": "standard"}, "connect_timeout": 10}
         return options
+
+
+def _protocol(base_uri: str) -> str:
+    return base_uri.split("://", 1)[0].lower() if "://" in base_uri else "file"
 
 
 def _normalise(base_uri: str) -> str:
