@@ -7,7 +7,6 @@ from typing import Any, cast
 from airflow.sdk import DAG, Param, TaskGroup
 from airflow.sdk.definitions._internal.contextmanager import DagContext
 
-from airflow_ml_provider.hooks.compute import target_queue
 from airflow_ml_provider.operators.step import StepRunOperator
 from airflow_ml_provider.operators.transfer import DataTransferOperator
 from airflow_ml_provider.pipeline.data import PipelineParameter
@@ -15,6 +14,7 @@ from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import PythonScriptStep, Step
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
+from airflow_ml_provider.queues import target_queue
 from airflow_ml_provider.sensors.reuse import StepReuseSensor
 from airflow_ml_provider.tracking.step import PipelineRunCloser
 
@@ -153,7 +153,7 @@ def _is_unset(value: Any) -> bool:
 
 
 def _queue_of(step: PythonScriptStep) -> dict[str, str]:
-    """The compute target's queue for the run task, read at parse time (the DAG processor can)."""
+    """The compute target's queue for the run task: remembered, so parsing reads no connection."""
     queue = target_queue(step.compute_target)
     return {"queue": queue} if queue else {}
 

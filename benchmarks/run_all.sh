@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the three step-cache benchmarks one after the other; prints each one's table and
+# Runs the benchmarks one after the other; prints each one's table and
 # RESULT line, then the RESULT lines together. No timed assertion: exit 0 unless a script
 # itself failed (a wrong digest, a step that was not reused, ...).
 #
@@ -12,7 +12,7 @@ PYTHON="${PYTHON:-.venv/bin/python}"
 LOG="$(mktemp -t aml-bench-XXXXXX.log)"
 status=0
 
-for bench in fingerprint_throughput warm_recheck reused_pipeline; do
+for bench in fingerprint_throughput warm_recheck reused_pipeline parse_pipeline; do
     echo "== ${bench} =="
     if ! "${PYTHON}" "benchmarks/${bench}.py" 2>&1 | tee -a "${LOG}"; then
         echo "!! ${bench} failed"

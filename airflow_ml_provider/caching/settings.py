@@ -6,6 +6,7 @@ Each key can also be set as ``AIRFLOW__ML_PIPELINES__<KEY>`` in the environment.
 from __future__ import annotations
 
 import os
+from functools import cache
 
 from airflow_ml_provider.settings import provider_home
 
@@ -16,6 +17,12 @@ def _get(key: str, default: str) -> str:
     value = os.environ.get(f"AIRFLOW__{SECTION.upper()}__{key.upper()}")
     if value:
         return value
+    return _from_config_file(key, default)
+
+
+@cache
+def _from_config_file(key: str, default: str) -> str:
+    """Read once per process: a parse asks for the same keys for every step."""
     try:
         from airflow.configuration import conf
 
@@ -48,6 +55,11 @@ def cache_ttl_seconds() -> float | None:
 def verify_outputs() -> str:
     """``size`` (cheap: existence, size, file count) or ``digest`` (re-hash every output)."""
     return _get("verify_outputs", "size")
+
+
+def compute_queue_seconds() -> float:
+    """How long DAG parsing trusts a compute target's remembered queue before reading its connection."""
+    return float(_get("compute_queue_seconds", "300"))
 
 
 def stat_cache_path() -> str:

@@ -92,17 +92,3 @@ def _typed_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
     if isinstance(typed.get("in_cluster"), str):
         typed["in_cluster"] = typed["in_cluster"].strip().lower() in ("true", "1", "yes")
     return typed
-
-
-def target_queue(name: str) -> str | None:
-    """The queue of a named target, looked up while the DAG is parsed; None when unknown.
-
-    An unknown name is not an error here: ``<step>.run`` fails with the clear message at run
-    time, and ``airflow-ml validate`` reports it.
-    """
-    if name == LOCAL:
-        return None
-    try:
-        return ComputeTargetHook(name).resolve().queue
-    except (ComputeTargetError, AirflowNotFoundException):
-        return None

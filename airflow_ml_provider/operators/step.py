@@ -12,6 +12,7 @@ from airflow.exceptions import AirflowException
 from airflow.sdk import BaseOperator, Context
 
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
+from airflow_ml_provider.caching.settings import compute_queue_seconds
 from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.compute import run_on_target
 from airflow_ml_provider.compute.local import local_python
@@ -22,6 +23,7 @@ from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_paramet
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import EstimatorStep, PythonScriptStep
+from airflow_ml_provider.queues import remember
 from airflow_ml_provider.references import produced_reference
 from airflow_ml_provider.runtime import (
     InputSpec,
@@ -89,6 +91,7 @@ class StepRunOperator(BaseOperator):
             outputs = [self._output_spec(data, context) for data in step.outputs]
         except (ComputeTargetError, DatastoreError) as error:
             raise AirflowException(f'step "{step.name}": {error}') from None
+        self._check_queue(target.name, target.queue)
         claim = fingerprint_claim(self.step, context["ti"])
         tracking = self._open_tracking(context, target.name, claim)
         with tempfile.TemporaryDirectory(prefix=f"aml-{step.name}-") as work:
@@ -132,6 +135,17 @@ class StepRunOperator(BaseOperator):
                     if key:
                         self.log.info(f'step "{step.name}": result cached under fingerprint {key[:12]}')
         return references
+
+    def _check_queue(self, target: str, queue: str | None) -> None:
+        """The queue came from what parsing remembered; say so when the connection now differs."""
+        remember(target, queue)
+        if queue and queue != self.queue:
+            self.log.warning(
+                f'step "{self.step.name}": compute target "{target}" now routes to queue "{queue}", '
+                f'but this task was queued on "{self.queue}": parsing remembers a target\'s queue for '
+                f"up to {compute_queue_seconds():.0f} s ([ml_pipelines] compute_queue_seconds); "
+                "the next parse after that uses the new queue."
+            )
 
     def _spec(
         self,

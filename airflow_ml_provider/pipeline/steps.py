@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import os
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -258,11 +259,22 @@ def _defining_file_directory() -> Path:
     """The folder of the file that defined the step (the DAG file), not of this package."""
     frame = inspect.currentframe()
     while frame is not None:
-        filename = os.path.abspath(frame.f_code.co_filename)
-        if not filename.startswith(_PACKAGE_DIR) and not frame.f_code.co_filename.startswith("<"):
-            return Path(filename).parent
+        folder = _user_code_folder(frame.f_code.co_filename)
+        if folder is not None:
+            return folder
         frame = frame.f_back
     return Path.cwd()
+
+
+@cache
+def _user_code_folder(code_filename: str) -> Path | None:
+    """The folder of a frame's file, or None for this package and generated code (once per file)."""
+    if code_filename.startswith("<"):
+        return None
+    filename = os.path.abspath(code_filename)
+    if filename.startswith(_PACKAGE_DIR + os.sep):
+        return None
+    return Path(filename).parent
 
 
 def _with_current_dag(error: PipelineDefinitionError) -> PipelineDefinitionError:
@@ -343,7 +355,13 @@ def _check_source_directory(source_directory: Any, base: Path) -> Path:
             fix="Give a folder relative to the DAG file, holding the step's script.",
             argument="source_directory",
         )
-    return folder.resolve()
+    return _resolved(folder)
+
+
+@cache
+def _resolved(path: Path) -> Path:
+    """Steps of one pipeline share folders: each is resolved (a stat per path part) once per parse."""
+    return path.resolve()
 
 
 def _check_script(script_name: Any, source_directory: Path) -> str:
@@ -353,7 +371,7 @@ def _check_script(script_name: Any, source_directory: Path) -> str:
             fix="Name the script to run, relative to source_directory.",
             argument="script_name",
         )
-    script = (source_directory / script_name).resolve()
+    script = _resolved(source_directory / script_name)
     if not script.is_relative_to(source_directory) or not script.is_file():
         raise PipelineDefinitionError(
             f"script_name {script_name!r} is not a file in source_directory {source_directory}.",
