@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import platform
+import sys
+import tempfile
 from functools import cache
 from importlib import metadata
 from pathlib import Path
@@ -12,6 +16,7 @@ from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, base
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_parameter
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
+from airflow_ml_provider.settings import provider_home
 
 
 def step_part(step: PythonScriptStep) -> dict[str, Any]:
@@ -46,9 +51,59 @@ def params_part(step: PythonScriptStep, values: dict[str, Any]) -> dict[str, str
 
 @cache
 def installed_packages_digest() -> str:
-    """Digest of the worker's installed distributions: an upgraded library changes it."""
+    """Digest of the worker's installed distributions: an upgraded library changes it.
+
+    Reading every distribution's metadata costs a task ~0.1 s, so the digest is remembered on
+    disk under a key of every ``*.dist-info`` / ``*.egg-info`` entry on ``sys.path`` with its
+    modification time: an install, upgrade or removal adds, renames or rewrites one of them.
+    """
+    key = digest_of(_distribution_entries())
+    remembered = _read_json(_packages_file())
+    if remembered.get("key") == key and isinstance(remembered.get("digest"), str):
+        return str(remembered["digest"])
     names = sorted(f"{dist.metadata['Name']}=={dist.version}".lower() for dist in metadata.distributions())
-    return digest_of(names)
+    digest = digest_of(names)
+    _write_json(_packages_file(), {"key": key, "digest": digest})
+    return digest
+
+
+def _distribution_entries() -> list[tuple[str, str, int]]:
+    entries = []
+    for folder in sys.path:
+        try:
+            with os.scandir(folder or ".") as scanned:
+                entries += [
+                    (folder, entry.name, entry.stat().st_mtime_ns)
+                    for entry in scanned
+                    if entry.name.endswith((".dist-info", ".egg-info"))
+                ]
+        except OSError:
+            continue  # a zip file or a folder that is gone
+    return sorted(entries)
+
+
+def _packages_file() -> Path:
+    return provider_home() / "packages-digest.json"
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        value = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _write_json(path: Path, value: dict[str, Any]) -> None:
+    """Atomically, so parallel tasks read the old or the new file; a read-only home costs a re-read."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+        with os.fdopen(handle, "w") as file:
+            json.dump(value, file)
+        os.replace(temporary, path)
+    except OSError:
+        pass
 
 
 def environment_part(
