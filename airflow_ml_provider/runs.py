@@ -65,7 +65,9 @@ def step_summaries(graph: PipelineGraph, dag_id: str, run_id: str) -> list[StepS
             value = published.get(task_id)
             if isinstance(value, dict):
                 outputs.update(value)
-        version = xcoms.get((step.task_ids.get("run", ""), "model_version"))
+        # A run task registers the version; a reuse sensor reports the one its hit registered.
+        versions = [xcoms.get((task_id, "model_version")) for task_id in step.task_ids.values()]
+        version = next((found for found in versions if found is not None), None)
         summaries.append(
             StepSummary(
                 step.name,

@@ -37,7 +37,7 @@ from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.sensors.reuse import fingerprint_claim
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.registry import register_model
-from airflow_ml_provider.tracking.step import RUN_ID_KEY, StepTracking, open_for_task
+from airflow_ml_provider.tracking.step import MODEL_VERSION_KEY, RUN_ID_KEY, StepTracking, open_for_task
 
 PIPELINE_DATA_FOLDER = "pipeline-data"
 
@@ -114,7 +114,9 @@ class StepRunOperator(BaseOperator):
                     self._close_tracking(tracking, succeeded=False)
                     raise
                 references = self._references(result, context)
-                self._close_tracking(tracking, succeeded=True, context=context, references=references)
+                model_version = self._close_tracking(
+                    tracking, succeeded=True, context=context, references=references
+                )
                 if store and claim:
                     key = commit_result(
                         store,
@@ -129,6 +131,8 @@ class StepRunOperator(BaseOperator):
                         produced_by={
                             **self._produced_by(context),
                             RUN_ID_KEY: tracking.run_id if tracking else None,
+                            # A later run reusing this result reports the same model version.
+                            **({MODEL_VERSION_KEY: model_version} if model_version else {}),
                         },
                         warn=self.log.warning,
                     )
@@ -208,9 +212,11 @@ class StepRunOperator(BaseOperator):
         succeeded: bool,
         context: Context | None = None,
         references: dict[str, dict[str, Any]] | None = None,
-    ) -> None:
+    ) -> str | None:
+        """Close the step's run; register its model on success. Returns the model version, if any."""
         if tracking is None:
-            return
+            return None
+        model_version = None
         try:
             tracking.finish(succeeded, self.step.name)
             if succeeded and isinstance(self.step, EstimatorStep) and self.step.register_model and context:
@@ -221,11 +227,12 @@ class StepRunOperator(BaseOperator):
                     self._model_folder(references or {}),
                     self.log.info,
                 )
-                context["ti"].xcom_push(key="model_version", value=model_version)
+                context["ti"].xcom_push(key=MODEL_VERSION_KEY, value=model_version)
         except TrackingUnavailableError as error:
             if succeeded and self.step.tracking != "optional":
                 raise AirflowException(f'step "{self.step.name}": {error}') from None
             self.log.warning(f'step "{self.step.name}": {error}')
+        return model_version
 
     def _model_folder(self, references: dict[str, dict[str, Any]]) -> Path | None:
         name = getattr(self.step, "model_output", None)

@@ -13,6 +13,7 @@ from airflow.sdk import BaseOperator, Context
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
+from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.operators.step import pipeline_data_path
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.graph import PipelineGraph
@@ -21,6 +22,8 @@ from airflow_ml_provider.references import StepInputError, produced_reference
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.runtime.transfer import Endpoint, TransferResult, transfer
 from airflow_ml_provider.sensors.reuse import fingerprint_claim
+from airflow_ml_provider.tracking.config import TrackingUnavailableError
+from airflow_ml_provider.tracking.step import RUN_ID_KEY, StepTracking, open_for_task
 
 STATS_KEY = "transfer_stats"
 
@@ -63,15 +66,17 @@ class DataTransferOperator(BaseOperator):
     (``{uri, digest, size, files, produced_by}``, the digest being the blake3 of the
     copied bytes, as for local outputs) and is returned, and cached, only after the copy
     is complete. Transfer figures (bytes, files, seconds, peak memory growth of this
-    process) go to XCom under ``transfer_stats``.
+    process) go to XCom under ``transfer_stats``, and (but memory) to the copy's MLflow run.
     """
 
     ui_color = "#f6ecd9"
+    operator_extra_links = (MlflowRunLink(),)
 
     def __init__(self, *, step: DataTransferStep, pipeline: PipelineGraph, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.step = step
         self.pipeline = pipeline
+        self.mlflow_run_url: str | None = None
 
     def execute(self, context: Context) -> dict[str, dict[str, Any]]:
         step, ti = self.step, context["ti"]
@@ -81,6 +86,7 @@ class DataTransferOperator(BaseOperator):
         except (DatastoreError, StepInputError) as error:
             raise AirflowException(f'step "{step.name}": {error}') from None
         claim = fingerprint_claim(self.step, context["ti"])
+        tracking = self._open_tracking(context, claim)
         store = StepCacheStore() if claim else None
         with LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext():
             try:
@@ -94,14 +100,19 @@ class DataTransferOperator(BaseOperator):
                         log=self.log.info,
                     )
             except StoreError as error:
+                self._close_tracking(tracking, None)
                 raise AirflowException(f'step "{step.name}": {error}') from None
+            except BaseException:
+                self._close_tracking(tracking, None)
+                raise
             self.log.info(
                 f'step "{step.name}": copied {result.files} file(s), {result.size} bytes in '
                 f"{result.seconds:.1f} s ({result.rate / 2**20:.1f} MiB/s); peak memory growth "
                 f"{memory.growth / 2**20:.1f} MiB"
             )
             ti.xcom_push(key=STATS_KEY, value=_stats(result, memory.growth))
-            produced_by = {
+            self._close_tracking(tracking, result)
+            produced_by: dict[str, Any] = {
                 "dag_id": ti.dag_id,
                 "run_id": ti.run_id,
                 "task_id": ti.task_id,
@@ -127,12 +138,43 @@ class DataTransferOperator(BaseOperator):
                     base_directory=step.base_directory,
                     imported_modules=[],
                     outputs=references,
-                    produced_by=produced_by,
+                    produced_by={**produced_by, RUN_ID_KEY: tracking.run_id if tracking else None},
                     warn=self.log.warning,
                 )
                 if key:
                     self.log.info(f'step "{step.name}": result cached under fingerprint {key[:12]}')
         return references
+
+    def _open_tracking(self, context: Context, claim: dict[str, Any] | None) -> StepTracking | None:
+        step, ti = self.step, context["ti"]
+        try:
+            tracking = open_for_task(
+                step,
+                ti,
+                context["params"],
+                fingerprint=claim["base_key"] if claim else "none",
+                compute_target=step.compute_target,
+                warn=self.log.warning,
+            )
+        except TrackingUnavailableError as error:
+            raise AirflowException(str(error)) from None
+        if tracking is not None:
+            self.mlflow_run_url = tracking.url
+            ti.xcom_push(key=RUN_ID_KEY, value=tracking.run_id)
+        return tracking
+
+    def _close_tracking(self, tracking: StepTracking | None, result: TransferResult | None) -> None:
+        """The copy's figures on its run (and, through the roll-up, on the pipeline run)."""
+        if tracking is None:
+            return
+        try:
+            if result is not None:
+                tracking.tracker.log_metrics(tracking.run_id, _run_metrics(result))
+            tracking.finish(result is not None, self.step.name)
+        except TrackingUnavailableError as error:
+            if result is not None and self.step.tracking != "optional":
+                raise AirflowException(f'step "{self.step.name}": {error}') from None
+            self.log.warning(f'step "{self.step.name}": {error}')
 
     def _source(self, context: Context) -> Endpoint:
         data = self.step.source
@@ -152,6 +194,15 @@ class DataTransferOperator(BaseOperator):
         datastore = DatastoreHook(data.datastore or "default").resolve()
         path = pipeline_data_path(ti.dag_id, ti.run_id, self.step.name, ti.try_number, data.name)
         return Endpoint(datastore.uri(path), datastore.storage_options, datastore.name)
+
+
+def _run_metrics(result: TransferResult) -> dict[str, float]:
+    return {
+        "bytes": float(result.size),
+        "files": float(result.files),
+        "seconds": round(result.seconds, 3),
+        "bytes_per_second": float(round(result.rate)),
+    }
 
 
 def _stats(result: TransferResult, memory_growth: int) -> dict[str, Any]:

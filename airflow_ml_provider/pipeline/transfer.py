@@ -8,7 +8,13 @@ from typing import Any, ClassVar
 
 from airflow_ml_provider.pipeline.data import DataInput, DataReference, PipelineData
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
-from airflow_ml_provider.pipeline.steps import Step, _defining_file_directory, _with_current_dag, check_data
+from airflow_ml_provider.pipeline.steps import (
+    Step,
+    _check_tracking,
+    _defining_file_directory,
+    _with_current_dag,
+    check_data,
+)
 
 SOURCE_REFERENCE_TYPES = ("file", "directory")
 
@@ -24,6 +30,7 @@ class DataTransferStep(Step):
 
     Reused, like any step, when its source did not change (``allow_reuse=False`` to
     always copy). ``source=`` / ``destination=`` are accepted for the two data arguments.
+    Each copy gets an MLflow run with its bytes, files and rate (``tracking`` as on other steps).
     """
 
     kind: ClassVar[str] = "data_transfer"
@@ -43,6 +50,8 @@ class DataTransferStep(Step):
         version: str | None = None,
         compute_target: str | None = "local",
         base_directory: str | os.PathLike[str] | None = None,
+        tracking: str | None = None,
+        experiment_name: str | None = None,
     ) -> None:
         try:
             source_data = _one_of(source_data_reference, source, "source_data_reference", "source")
@@ -100,6 +109,7 @@ class DataTransferStep(Step):
                 allow_reuse=allow_reuse,
                 version=version,
             )
+            checked_tracking = _check_tracking(tracking)
         except PipelineDefinitionError as error:
             raise _with_current_dag(error.located(step=str(name))) from None
         self.source = source_data
@@ -120,8 +130,8 @@ class DataTransferStep(Step):
         self.params: dict[str, Any] = {}
         self.parameters: dict[str, Any] = {}
         self.environment = None
-        self.tracking = "off"  # a copy has no MLflow run
-        self.experiment_name: str | None = None
+        self.tracking = checked_tracking
+        self.experiment_name = experiment_name
         self._attach()
 
     @property

@@ -33,7 +33,12 @@ from airflow_ml_provider.references import StepInputError, produced_reference
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
-from airflow_ml_provider.tracking.step import RUN_ID_KEY, open_for_task, record_reused_step
+from airflow_ml_provider.tracking.step import (
+    MODEL_VERSION_KEY,
+    RUN_ID_KEY,
+    open_for_task,
+    record_reused_step,
+)
 
 FINGERPRINT_KEY = "fingerprint"
 
@@ -104,6 +109,8 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
                 self._track_reuse(context, hit.entry.produced_by, base)
                 # Each reference's produced_by says which run and attempt made it.
                 ti.xcom_push(key="return_value", value=hit.entry.outputs)
+                if hit.entry.produced_by.get(MODEL_VERSION_KEY):
+                    ti.xcom_push(key=MODEL_VERSION_KEY, value=hit.entry.produced_by[MODEL_VERSION_KEY])
                 self.skip(ti=ti, tasks=[self.dag.get_task(step.task_ids["run"])])
                 return True
         holder = lease_holder(ti, step.name)

@@ -33,12 +33,30 @@ class TrackingConfig:
         return f"{self.ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
 
 
+# Where the provider's UI plugin serves the embedded store's MLflow UI, under the Airflow API server.
+PLUGIN_PATH = "/ml-pipelines"
+MLFLOW_UI_PATH = f"{PLUGIN_PATH}/mlflow/"
+
+
+def airflow_url(path: str) -> str:
+    """``path`` under the API server's ``[api] base_url`` (root-relative when it is not set)."""
+    try:
+        from airflow.configuration import conf
+
+        base = conf.get("api", "base_url", fallback=None)
+    except ImportError:
+        base = None
+    return (base or "").rstrip("/") + path
+
+
 def embedded() -> TrackingConfig:
-    """No configuration at all: a SQLite tracking store and a local artifact folder."""
+    """No configuration at all: a SQLite tracking store and a local artifact folder; the run
+    links open the MLflow UI that the provider's plugin serves under the Airflow API server."""
     home = provider_home()
     home.mkdir(parents=True, exist_ok=True)
     return TrackingConfig(
         uri=f"sqlite:///{home / 'mlflow.db'}",
+        ui_url=airflow_url(MLFLOW_UI_PATH),
         artifact_location=(home / "mlartifacts").as_uri(),
     )
 

@@ -8,8 +8,15 @@ from airflow_ml_provider.pipeline.arguments import render_parameter
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
 
 
+def pipeline_params(values: Any) -> dict[str, str]:
+    """A DAG run's parameters (its ``params``), as the pipeline run's MLflow params."""
+    return {str(name): render_parameter(values[name]) for name in values}
+
+
 def step_params(step: PythonScriptStep, values: Any) -> dict[str, str]:
     """Data appear by name (their paths change every run); parameters by value."""
+    if step.kind == "data_transfer":
+        return transfer_params(step)
     rendered = []
     for token in step.arguments:
         if token.kind == "parameter":
@@ -26,3 +33,17 @@ def step_params(step: PythonScriptStep, values: Any) -> dict[str, str]:
         value = values[token.value] if token.kind == "parameter" else token.value
         params[f"AML_PARAMETER_{name}"] = render_parameter(value)
     return params
+
+
+def transfer_params(step: Any) -> dict[str, str]:
+    """A copy's run records what it copies from and to (data by name, with their datastore paths)."""
+
+    def where(data: Any) -> str:
+        path = getattr(data, "path_on_datastore", None)
+        return f"{data.name} ({data.datastore}:{path})" if path is not None else data.name
+
+    return {
+        "source": where(step.source),
+        "destination": where(step.destination),
+        "source_reference_type": step.source_reference_type,
+    }

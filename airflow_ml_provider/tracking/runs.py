@@ -91,14 +91,29 @@ class Tracker:
         )
         return str(runs[0].info.run_id) if runs else None
 
-    def pipeline_run(self, experiment_id: str, dag_id: str, run_id: str, lock: Callable[[], Any]) -> str:
-        """The parent run of a DAG run: found by its tags, created once (under ``lock``)."""
+    def pipeline_run(
+        self,
+        experiment_id: str,
+        dag_id: str,
+        run_id: str,
+        lock: Callable[[], Any],
+        params: dict[str, str] | None = None,
+    ) -> str:
+        """The parent run of a DAG run: found by its tags, created once (under ``lock``) with the
+        pipeline's parameters as its params."""
         key = (self.config.uri, experiment_id, dag_id, run_id)
         if key not in self._known_parents:
-            self._known_parents[key] = self._pipeline_run(experiment_id, dag_id, run_id, lock)
+            self._known_parents[key] = self._pipeline_run(experiment_id, dag_id, run_id, lock, params or {})
         return self._known_parents[key]
 
-    def _pipeline_run(self, experiment_id: str, dag_id: str, run_id: str, lock: Callable[[], Any]) -> str:
+    def _pipeline_run(
+        self,
+        experiment_id: str,
+        dag_id: str,
+        run_id: str,
+        lock: Callable[[], Any],
+        params: dict[str, str],
+    ) -> str:
         found = self.find_pipeline_run(experiment_id, dag_id, run_id)
         if found:
             return found
@@ -113,6 +128,7 @@ class Tracker:
                 run_name=run_id,
                 tags={"ml_level": "pipeline", "dag_id": dag_id, "run_id": run_id},
             )
+            self.log_params(str(run.info.run_id), params)
             return str(run.info.run_id)
 
     def start_step_run(
@@ -123,8 +139,6 @@ class Tracker:
         tags: dict[str, str],
         params: dict[str, str],
     ) -> str:
-        from mlflow.entities import Param
-
         run = self.call(
             "create step run",
             self.client.create_run,
@@ -133,10 +147,15 @@ class Tracker:
             tags={"mlflow.parentRunId": parent_id, "ml_level": "step", "step": step, **tags},
         )
         run_id = str(run.info.run_id)
+        self.log_params(run_id, params)
+        return run_id
+
+    def log_params(self, run_id: str, params: dict[str, str]) -> None:
+        from mlflow.entities import Param
+
         if params:
             batch = [Param(key, value[:_MAX_PARAM_LENGTH]) for key, value in sorted(params.items())]
             self.call("log params", self.client.log_batch, run_id, params=batch)
-        return run_id
 
     def end_run(self, run_id: str, status: str) -> None:
         self.call("end run", self.client.set_terminated, run_id, status=status)

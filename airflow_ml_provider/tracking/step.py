@@ -15,6 +15,7 @@ from airflow_ml_provider.tracking.runs import Tracker
 TRACKING_MODES = ("required", "optional", "off")
 RUN_URL_KEY = "mlflow_run_url"
 RUN_ID_KEY = "mlflow_run_id"
+MODEL_VERSION_KEY = "model_version"
 
 
 @dataclass
@@ -76,8 +77,12 @@ def open_step_tracking(
     tags: dict[str, str],
     params: dict[str, str],
     warn: Callable[[str], None],
+    pipeline_params: dict[str, str] | None = None,
 ) -> StepTracking | None:
-    """The child run of this step attempt, or None when tracking is off (or optional and down)."""
+    """The child run of this step attempt, or None when tracking is off (or optional and down).
+
+    ``pipeline_params`` (the DAG run's parameters) go on the parent run when it is created.
+    """
     if mode == "off":
         return None
     try:
@@ -85,7 +90,11 @@ def open_step_tracking(
         experiment_id = tracker.experiment_id(experiment_name)
         holder = f"{dag_id}|{run_id}|{step}|{tags.get('try_number', '')}"
         parent_id = tracker.pipeline_run(
-            experiment_id, dag_id, run_id, lock=lambda: _parent_lock(dag_id, run_id, holder)
+            experiment_id,
+            dag_id,
+            run_id,
+            lock=lambda: _parent_lock(dag_id, run_id, holder),
+            params=pipeline_params,
         )
         child = tracker.start_step_run(experiment_id, parent_id, step, tags, params)
     except TrackingUnavailableError as error:
@@ -107,7 +116,7 @@ def open_for_task(
     reused_from: str | None = None,
 ) -> StepTracking | None:
     """The MLflow run of one attempt of ``step`` (a run task or a reuse sensor), with its tags."""
-    from airflow_ml_provider.tracking.params import step_params
+    from airflow_ml_provider.tracking.params import pipeline_params, step_params
 
     return open_step_tracking(
         mode=step.tracking or "required",
@@ -125,6 +134,7 @@ def open_for_task(
         },
         params=step_params(step, values),
         warn=warn,
+        pipeline_params=pipeline_params(values),
     )
 
 

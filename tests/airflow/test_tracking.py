@@ -35,6 +35,7 @@ def test_runs_metrics_rollup_reuse_and_registered_model_on_the_default_store(air
     (parent,) = _runs("tracked", "pipeline", first.run_id)
     assert parent.info.status == "FINISHED"
     assert parent.data.tags["dag_id"] == "tracked"
+    assert parent.data.params == {"alpha": "0.5"}  # the pipeline's parameters, as this run had them
     assert parent.data.metrics == {"prepare.rows": 3.0, "fit.loss": 1.0}
     children = {run.data.tags["step"]: run for run in _runs("tracked", "step", first.run_id)}
     assert set(children) == {"prepare", "fit"}
@@ -52,9 +53,16 @@ def test_runs_metrics_rollup_reuse_and_registered_model_on_the_default_store(air
 
     version = _client().get_model_version_by_alias("tiny-model", "candidate")
     assert version.run_id == children["fit"].info.run_id
+    # With the embedded store the run link opens the MLflow UI served by the provider's plugin.
+    link = _xcom("tracked", first.run_id, "fit.run", "_link_MlflowRunLink")
+    experiment = children["fit"].info.experiment_id
+    assert link == f"/ml-pipelines/mlflow/#/experiments/{experiment}/runs/{children['fit'].info.run_id}"
 
     second, steps = run_pipeline("tracked", dag_file=str(dag_file))
     assert [s.status for s in steps] == ["reused", "reused"]
+    # A reused EstimatorStep reports the model version its reused result registered.
+    assert steps[1].model_version == str(version.version)
+    assert str(_xcom("tracked", second.run_id, "fit.reuse", "model_version")) == str(version.version)
     (parent2,) = _runs("tracked", "pipeline", second.run_id)
     assert parent2.info.status == "FINISHED"
     assert parent2.data.metrics == {"prepare.rows": 3.0, "fit.loss": 1.0}
@@ -63,6 +71,23 @@ def test_runs_metrics_rollup_reuse_and_registered_model_on_the_default_store(air
         assert child.data.tags["reused_from"] == children[step].info.run_id
         assert child.data.metrics == children[step].data.metrics
         assert child.data.tags["mlflow.parentRunId"] == parent2.info.run_id
+
+
+def _xcom(dag_id: str, run_id: str, task_id: str, key: str) -> object:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        row = session.scalars(
+            select(XComModel).where(
+                XComModel.dag_id == dag_id,
+                XComModel.run_id == run_id,
+                XComModel.task_id == task_id,
+                XComModel.key == key,
+            )
+        ).one()
+        return XComModel.deserialize_value(row)
 
 
 def test_a_failing_script_leaves_its_step_run_and_the_pipeline_run_failed(airflow_db, dags_folder):
@@ -108,3 +133,38 @@ def test_steps_starting_in_parallel_create_exactly_one_parent_run(airflow_db):
     assert len(parents) == 1
     assert len(_runs("parallel_parent", "pipeline", "manual__parallel")) == 1
     assert Path(embedded().uri.removeprefix("sqlite:///")).exists()
+
+
+TRANSFER_DAG = """
+from airflow.sdk import DAG
+from airflow_ml_provider import DataReference, DataTransferStep, PipelineData
+
+with DAG("tracked_copy", schedule=None):
+    DataTransferStep(name="copy", source=DataReference(path_on_datastore="samples/wine/wine.csv"),
+                     destination=PipelineData("copied", is_directory=False))
+"""
+
+
+def test_a_data_transfer_gets_a_run_with_its_bytes_files_and_rate(airflow_db, dags_folder):
+    dag_file = dags_folder / "tracked_copy.py"
+    dag_file.write_text(TRANSFER_DAG)
+    size = (Path(__file__).parents[2] / "dags" / "wine" / "data" / "wine.csv").stat().st_size
+
+    first, _ = run_pipeline("tracked_copy", dag_file=str(dag_file))
+
+    assert str(first.state) == "success"
+    (child,) = _runs("tracked_copy", "step", first.run_id)
+    assert child.info.status == "FINISHED"
+    assert child.data.tags["step"] == "copy"
+    assert child.data.params["source"] == "wine_csv (default:samples/wine/wine.csv)"
+    assert child.data.metrics["bytes"] == size
+    assert child.data.metrics["files"] == 1
+    assert child.data.metrics["bytes_per_second"] > 0
+    (parent,) = _runs("tracked_copy", "pipeline", first.run_id)
+    assert parent.data.metrics["copy.bytes"] == size
+
+    second, steps = run_pipeline("tracked_copy", dag_file=str(dag_file))
+    assert [s.status for s in steps] == ["reused"]
+    (reused,) = _runs("tracked_copy", "step", second.run_id)
+    assert reused.data.tags["reused_from"] == child.info.run_id
+    assert reused.data.metrics == child.data.metrics
