@@ -49,7 +49,11 @@ def attach_to_current_dag(step: Step) -> None:
     _close_tracking_with_the_dag_run(dag, step)
     _render(step, dag, graph)
     for producer, consumer in new_edges:
-        graph.steps[producer].task_group >> graph.steps[consumer].task_group
+        before, after = graph.steps[producer], graph.steps[consumer]
+        before.task_group >> after.task_group
+        # The data an edge carries labels it in Airflow's graph view.
+        carried = sorted(set(before.output_names) & set(after.input_names))
+        dag.set_edge_info(before.task_ids["run"], after.task_ids["reuse"], {"label": ", ".join(carried)})
 
 
 def _apply_pipeline_defaults(step: Step, dag: DAG) -> None:

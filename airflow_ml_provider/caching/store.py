@@ -24,6 +24,7 @@ from sqlalchemy import (
     create_engine,
     delete,
     event,
+    func,
     insert,
     select,
     update,
@@ -262,3 +263,15 @@ class StepCacheStore:
                 )
                 for row in rows
             ]
+
+    def reuses(self, dag_id: str | None = None) -> dict[str, tuple[int, float]]:
+        """Per base key: how many times a result was reused, and when last."""
+        query = (
+            select(decisions.c.base_key, func.count(), func.max(decisions.c.at))
+            .where(decisions.c.decision == "reused")
+            .group_by(decisions.c.base_key)
+        )
+        if dag_id:
+            query = query.where(decisions.c.dag_id == dag_id)
+        with self.engine.connect() as connection:
+            return {row[0]: (int(row[1]), float(row[2])) for row in connection.execute(query)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -27,6 +28,7 @@ from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetH
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.pipeline.data import DataReference
+from airflow_ml_provider.pipeline.describe import describe_step
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
 from airflow_ml_provider.references import StepInputError, produced_reference
@@ -41,6 +43,8 @@ from airflow_ml_provider.tracking.step import (
 )
 
 FINGERPRINT_KEY = "fingerprint"
+# The step's description (JSON) travels with the serialized DAG, for the UI plugin.
+STEP_FIELD = "ml_step"
 
 
 def fingerprint_claim(step: Any, ti: Any) -> dict[str, Any] | None:
@@ -75,6 +79,11 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
         self.step = step
         self.pipeline = pipeline
         self.mlflow_run_url: str | None = None
+        self.ml_step = json.dumps(describe_step(step), sort_keys=True)
+
+    @classmethod
+    def get_serialized_fields(cls) -> frozenset[str]:
+        return frozenset(super().get_serialized_fields() | {STEP_FIELD})
 
     def poke(self, context: Context) -> bool:
         store = StepCacheStore()
@@ -120,6 +129,11 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
                 f'step "{step.name}": run {other.split("|")[1]} is computing the same fingerprint '
                 f"({base[:12]}); waiting for it, then reusing its result"
             )
+            # Once per wait, so that the UI can say whom the step waits for.
+            earlier = store.decisions(ti.dag_id, step.name, ti.run_id)
+            if not earlier or earlier[-1].decision != "waiting":
+                message = f"waiting for run {other.split('|')[1]}, which is computing the same fingerprint"
+                self._record(store, ti, "waiting", message, base, None)
             return False
         if not step.allow_reuse:
             message = "run: allow_reuse=False"

@@ -135,6 +135,12 @@ def _two_runs_at_once_compute_once(
     assert all(states["slow.reuse"] == "success" for states in runs.values())
     logs = (tmp_path / "first.log").read_text() + (tmp_path / "second.log").read_text()
     assert "is computing the same fingerprint" in logs
+    # The waiting run recorded once whom it waited for (what the UI shows as "waiting").
+    decisions = StepCacheStore(env.get("AIRFLOW__ML_PIPELINES__CACHE_URL")).decisions(dag_id, "slow")
+    waits = [d for d in decisions if d.decision == "waiting"]
+    assert len(waits) == 1, decisions
+    (holder,) = {d.run_id for d in decisions if d.decision == "run"}
+    assert waits[0].message == f"waiting for run {holder}, which is computing the same fingerprint"
     assert [
         e.step for e in StepCacheStore(env.get("AIRFLOW__ML_PIPELINES__CACHE_URL")).list_entries(dag_id)
     ] == [
