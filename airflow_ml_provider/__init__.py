@@ -21,6 +21,8 @@ _EXPORTS = {
     "Environment": "airflow_ml_provider.pipeline.environment",
     "Datastore": "airflow_ml_provider.datastore",
     "DataTransferStep": "airflow_ml_provider.pipeline.transfer",
+    "Pipeline": "airflow_ml_provider.pipeline.pipeline",
+    "StepSequence": "airflow_ml_provider.pipeline.pipeline",
 }
 
 __all__ = [
@@ -29,10 +31,12 @@ __all__ = [
     "Datastore",
     "Environment",
     "EstimatorStep",
+    "Pipeline",
     "PipelineData",
     "PipelineDefinitionError",
     "PipelineParameter",
     "PythonScriptStep",
+    "StepSequence",
 ]
 
 if TYPE_CHECKING:
@@ -40,6 +44,7 @@ if TYPE_CHECKING:
     from airflow_ml_provider.pipeline.data import DataReference, PipelineData, PipelineParameter
     from airflow_ml_provider.pipeline.environment import Environment
     from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
+    from airflow_ml_provider.pipeline.pipeline import Pipeline, StepSequence
     from airflow_ml_provider.pipeline.steps import EstimatorStep, PythonScriptStep
     from airflow_ml_provider.pipeline.transfer import DataTransferStep
 

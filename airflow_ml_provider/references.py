@@ -7,20 +7,20 @@ from typing import Any
 
 from airflow.exceptions import AirflowException
 
-from airflow_ml_provider.pipeline.graph import PipelineGraph
-from airflow_ml_provider.pipeline.steps import Step
+from airflow_ml_provider.rendered import RenderedPipeline
 
 
 class StepInputError(AirflowException):
     """An input whose reference could not be found at run time."""
 
 
-def producer_task_ids(step: Step) -> Sequence[str]:
+def producer_task_ids(pipeline: RenderedPipeline, step: str) -> Sequence[str]:
     """Tasks that may publish a step's outputs in a run: its reuse sensor, then its run task."""
-    return [task_id for task_id in (step.task_ids.get("reuse"), step.task_ids.get("run")) if task_id]
+    tasks = pipeline.task_ids(step)
+    return [task_id for task_id in (tasks.get("reuse"), tasks.get("run")) if task_id]
 
 
-def produced_reference(pipeline: PipelineGraph, consumer: str, data_name: str, ti: Any) -> dict[str, Any]:
+def produced_reference(pipeline: RenderedPipeline, consumer: str, data_name: str, ti: Any) -> dict[str, Any]:
     """The reference ``{uri, digest, size, files, produced_by}`` of an input, in this run."""
     producer_name = pipeline.producer_of(data_name)
     if producer_name is None:
@@ -28,7 +28,7 @@ def produced_reference(pipeline: PipelineGraph, consumer: str, data_name: str, t
             f'step "{consumer}": no step produces input "{data_name}". '
             "Add it to the outputs= of the step that writes it."
         )
-    for task_id in producer_task_ids(pipeline.steps[producer_name]):
+    for task_id in producer_task_ids(pipeline, producer_name):
         published = ti.xcom_pull(task_ids=task_id)
         if isinstance(published, dict) and data_name in published:
             return dict(published[data_name])

@@ -1,7 +1,15 @@
-"""Steps as Airflow task groups: one group per step, wired by the data between them."""
+"""Steps as Airflow task groups: one group per step, wired by the data between them.
+
+A step is *placed* in a DAG: the DAG gets its own copy of the step (the DAG's defaults
+applied to it), recorded with its tasks in the DAG's ``RenderedPipeline``. The step the
+user built is left as it was, so it can be placed in another pipeline too.
+"""
 
 from __future__ import annotations
 
+import copy
+import weakref
+from collections.abc import Iterable
 from typing import Any, cast
 
 from airflow.sdk import DAG, Param, TaskGroup
@@ -9,16 +17,21 @@ from airflow.sdk.definitions._internal.contextmanager import DagContext
 
 from airflow_ml_provider.operators.step import StepRunOperator
 from airflow_ml_provider.operators.transfer import DataTransferOperator
-from airflow_ml_provider.pipeline.data import PipelineParameter
+from airflow_ml_provider.pipeline.data import PipelineData, PipelineParameter
+from airflow_ml_provider.pipeline.datapath import DataPathInput, declared_default
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
-from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import PythonScriptStep, Step
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
 from airflow_ml_provider.queues import target_queue
+from airflow_ml_provider.rendered import RenderedPipeline, StepTasks
 from airflow_ml_provider.sensors.reuse import StepReuseSensor
 from airflow_ml_provider.tracking.step import PipelineRunCloser
 
 _PIPELINE_ATTRIBUTE = "_ml_pipeline"
+# Where each step object was placed: ordering a step after another wires every DAG holding both.
+_PLACEMENTS: weakref.WeakKeyDictionary[Step, list[weakref.ref[RenderedPipeline]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def current_dag_id() -> str | None:
@@ -26,43 +39,94 @@ def current_dag_id() -> str | None:
     return dag.dag_id if dag is not None else None
 
 
-def pipeline_of(dag: DAG) -> PipelineGraph:
-    """The pipeline graph kept on a DAG (created on first use)."""
+def pipeline_of(dag: DAG) -> RenderedPipeline:
+    """The pipeline kept on a DAG (created on first use)."""
     graph = getattr(dag, _PIPELINE_ATTRIBUTE, None)
     if graph is None:
-        graph = PipelineGraph(dag_id=dag.dag_id)
+        graph = RenderedPipeline(dag_id=dag.dag_id)
         setattr(dag, _PIPELINE_ATTRIBUTE, graph)
-    return graph
+    return cast(RenderedPipeline, graph)
 
 
 def attach_to_current_dag(step: Step) -> None:
-    """Add ``step`` to the DAG being defined (if any) and wire it to its producers/consumers."""
+    """Place ``step`` in the DAG being defined, if any."""
     dag = DagContext.get_current()
-    if dag is None:
-        return
-    for parameter in getattr(step, "parameters", {}).values():
-        declare_parameter(dag, parameter, step.name)
+    if dag is not None:
+        place(step, dag)
+
+
+def place(step: Step, dag: DAG, *, default_datastore: str | None = None) -> Step:
+    """Render ``step`` into ``dag``, wired to the producers and consumers of its data there.
+
+    ``default_datastore``: where this pipeline's PipelineData without a datastore live.
+    Returns the DAG's copy of the step.
+    """
+    placed = _copy_for(step, dag, default_datastore)
+    for parameter in getattr(placed, "parameters", {}).values():
+        declare_parameter(dag, parameter, placed.name)
+    for data in placed.inputs:
+        if isinstance(data, DataPathInput) and data.parameter is not None:
+            parameter = data.parameter
+            declare_parameter(
+                dag, PipelineParameter(parameter.name, declared_default(parameter.default_value)), placed.name
+            )
     graph = pipeline_of(dag)
-    new_edges = graph.add(step)
-    step.dag_id = dag.dag_id
-    _apply_pipeline_defaults(step, dag)
-    _close_tracking_with_the_dag_run(dag, step)
-    _render(step, dag, graph)
+    new_edges = graph.add(placed)
+    graph.origins[placed.name] = step
+    _PLACEMENTS.setdefault(step, []).append(weakref.ref(graph))
+    _close_tracking_with_the_dag_run(dag, placed)
+    _render(placed, dag, graph)
     for producer, consumer in new_edges:
         before, after = graph.steps[producer], graph.steps[consumer]
-        before.task_group >> after.task_group
+        graph.tasks[producer].group >> graph.tasks[consumer].group
         # The data an edge carries labels it in Airflow's graph view.
         carried = sorted(set(before.output_names) & set(after.input_names))
-        dag.set_edge_info(before.task_ids["run"], after.task_ids["reuse"], {"label": ", ".join(carried)})
+        dag.set_edge_info(graph.tasks[producer].run, graph.tasks[consumer].reuse, {"label": ", ".join(carried)})
+    return placed
 
 
-def _apply_pipeline_defaults(step: Step, dag: DAG) -> None:
-    """``tracking`` and ``experiment_name`` left out on a step come from the DAG's default_args."""
+def place_all(
+    steps: Iterable[Step],
+    dag: DAG,
+    *,
+    default_datastore: str | None = None,
+    orderings: Iterable[tuple[Step, Step]] = (),
+) -> RenderedPipeline:
+    """Place a pipeline's steps in ``dag``, then the orderings between them: those recorded on
+    the steps (``run_after``, ``>>``) and the pipeline's own (``orderings``, a StepSequence's)."""
+    steps = list(steps)
+    for step in steps:
+        place(step, dag, default_datastore=default_datastore)
+    graph = pipeline_of(dag)
+    recorded = [(before, step) for step in steps for before in step.run_after_steps]
+    for before, after in [*recorded, *orderings]:
+        if graph.placed(before) is not None and graph.placed(after) is not None:
+            _wire_order(graph, before.name, after.name)
+    return graph
+
+
+def _copy_for(step: Step, dag: DAG, default_datastore: str | None) -> Step:
+    """The DAG's copy of a step: ``tracking`` and ``experiment_name`` left out come from the
+    DAG's default_args, PipelineData without a datastore go to the pipeline's default one."""
+    placed = copy.copy(step)
     defaults = dag.default_args or {}
-    if getattr(step, "tracking", None) is None:
-        step.tracking = defaults.get("tracking", "required")  # type: ignore[attr-defined]
-    if getattr(step, "experiment_name", None) is None:
-        step.experiment_name = defaults.get("experiment_name", dag.dag_id)  # type: ignore[attr-defined]
+    if getattr(placed, "tracking", None) is None:
+        placed.tracking = defaults.get("tracking", "required")  # type: ignore[attr-defined]
+    if getattr(placed, "experiment_name", None) is None:
+        placed.experiment_name = defaults.get("experiment_name", dag.dag_id)  # type: ignore[attr-defined]
+    if default_datastore:
+        placed.inputs = [_on_datastore(data, default_datastore) for data in step.inputs]
+        placed.outputs = [_on_datastore(data, default_datastore) for data in step.outputs]
+        for attribute in ("source", "destination"):
+            if hasattr(placed, attribute):
+                setattr(placed, attribute, _on_datastore(getattr(placed, attribute), default_datastore))
+    return placed
+
+
+def _on_datastore(data: Any, datastore: str) -> Any:
+    if isinstance(data, PipelineData) and data.datastore is None:
+        return data._derive(datastore=datastore)
+    return data
 
 
 def _close_tracking_with_the_dag_run(dag: DAG, step: Step) -> None:
@@ -80,17 +144,28 @@ def _close_tracking_with_the_dag_run(dag: DAG, step: Step) -> None:
 
 
 def order_steps(before: Step, after: Step) -> None:
-    """``before >> after`` for steps: ordering without data."""
-    if before.task_group is None or after.task_group is None:
+    """``before >> after`` for steps: wired in every DAG where both are placed."""
+    pipelines = [graph for graph in _pipelines_holding(after) if graph.placed(before) is not None]
+    if not pipelines and _pipelines_holding(before) and _pipelines_holding(after):
         raise PipelineDefinitionError(
-            f'cannot order "{before.name}" before "{after.name}": both must be created '
-            "inside the same `with DAG(...)` block first.",
-            fix="Create both steps inside the DAG, then use >> or run_after().",
+            f'cannot order "{before.name}" before "{after.name}": they are in different pipelines.',
+            fix="Order steps of the same pipeline (the same `with DAG(...)` block or Pipeline(steps=...)).",
             step=after.name,
         )
-    graph = pipeline_of(before.task_group.dag)
-    graph.add_order(before.name, after.name)
-    before.task_group >> after.task_group
+    for graph in pipelines:
+        _wire_order(graph, before.name, after.name)
+
+
+def _pipelines_holding(step: Step) -> list[RenderedPipeline]:
+    found = (ref() for ref in _PLACEMENTS.get(step, []))
+    return [graph for graph in found if graph is not None and graph.origins.get(step.name) is step]
+
+
+def _wire_order(graph: RenderedPipeline, before: str, after: str) -> None:
+    if (before, after) in graph.edges:
+        return
+    graph.add_order(before, after)
+    graph.tasks[before].group >> graph.tasks[after].group
 
 
 def declare_parameter(dag: DAG, parameter: PipelineParameter, step: str) -> None:
@@ -162,7 +237,7 @@ def _queue_of(step: PythonScriptStep) -> dict[str, str]:
     return {"queue": queue} if queue else {}
 
 
-def _render(step: Step, dag: DAG, graph: PipelineGraph) -> None:
+def _render(step: Step, dag: DAG, graph: RenderedPipeline) -> None:
     """Every step kind: ``<step>.reuse`` (the caching sensor), then its own ``<step>.run``."""
     with TaskGroup(group_id=step.name, dag=dag, tooltip=f"{step.kind} step {step.name}") as group:
         reuse = StepReuseSensor(
@@ -175,12 +250,10 @@ def _render(step: Step, dag: DAG, graph: PipelineGraph) -> None:
         )
         run = _run_task(step, dag, graph)
         reuse >> run
-    step.task_group = group
-    step.task_ids["reuse"] = reuse.task_id
-    step.task_ids["run"] = run.task_id
+    graph.tasks[step.name] = StepTasks(group, reuse.task_id, run.task_id)
 
 
-def _run_task(step: Step, dag: DAG, graph: PipelineGraph) -> Any:
+def _run_task(step: Step, dag: DAG, graph: RenderedPipeline) -> Any:
     if isinstance(step, DataTransferStep):
         return DataTransferOperator(
             task_id="run",

@@ -11,7 +11,7 @@ from airflow.models.xcom import XComModel
 from airflow.utils.session import create_session
 from sqlalchemy import select
 
-from airflow_ml_provider.pipeline.graph import PipelineGraph
+from airflow_ml_provider.rendered import RenderedPipeline
 
 
 @dataclass
@@ -37,7 +37,7 @@ def _status(states: dict[str, str | None]) -> str:
     return str(run or reuse or "not started")
 
 
-def step_summaries(graph: PipelineGraph, dag_id: str, run_id: str) -> list[StepSummary]:
+def step_summaries(graph: RenderedPipeline, dag_id: str, run_id: str) -> list[StepSummary]:
     """Each step's status and output references for one DAG run, in definition order."""
     with create_session() as session:
         states = {
@@ -59,14 +59,15 @@ def step_summaries(graph: PipelineGraph, dag_id: str, run_id: str) -> list[StepS
     published = {task: value for (task, key), value in xcoms.items() if key == "return_value"}
     summaries = []
     for step in graph.steps.values():
-        step_states = {role: states.get(task_id) for role, task_id in step.task_ids.items()}
+        task_ids = graph.task_ids(step.name)
+        step_states = {role: states.get(task_id) for role, task_id in task_ids.items()}
         outputs: dict[str, dict[str, Any]] = {}
-        for task_id in step.task_ids.values():
+        for task_id in task_ids.values():
             value = published.get(task_id)
             if isinstance(value, dict):
                 outputs.update(value)
         # A run task registers the version; a reuse sensor reports the one its hit registered.
-        versions = [xcoms.get((task_id, "model_version")) for task_id in step.task_ids.values()]
+        versions = [xcoms.get((task_id, "model_version")) for task_id in task_ids.values()]
         version = next((found for found in versions if found is not None), None)
         summaries.append(
             StepSummary(

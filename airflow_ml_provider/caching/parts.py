@@ -27,7 +27,18 @@ def step_part(step: PythonScriptStep) -> dict[str, Any]:
         "script": step.script_name,
         "outputs": [{"name": o.name, "is_directory": o.is_directory} for o in step.outputs],
         "input_modes": {data.name: data.mode for data in step.inputs},
+        **_read_as(step),
     }
+
+
+def _read_as(step: PythonScriptStep) -> dict[str, Any]:
+    """How the script is told to read its inputs (a table, by another name), where it is told."""
+    read_as = {
+        data.name: {"format": data.dataset.to_json() if data.dataset else None, "input_name": data.input_name}
+        for data in step.inputs
+        if data.dataset is not None or data.input_name is not None
+    }
+    return {"inputs_read_as": read_as} if read_as else {}
 
 
 def _placeholder(token: ArgumentToken) -> str:

@@ -14,6 +14,7 @@ from airflow_ml_provider.settings import provider_home
 
 DEFAULT_DATASTORE = "default"
 S3_PROTOCOLS = ("s3", "s3a")
+WEB_PROTOCOLS = ("http", "https")
 
 
 class DatastoreError(ValueError):
@@ -59,6 +60,9 @@ class DatastoreHook(BaseHook):
 
     def resolve(self) -> ResolvedDatastore:
         name = self.datastore_name
+        if _protocol(name) in WEB_PROTOCOLS:
+            # A dataset read straight from a web server (Azure ML v1's from_files("https://...")).
+            return ResolvedDatastore(name, name.rstrip("/"))
         try:
             connection = self.get_connection(name)
         except AirflowNotFoundException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import tempfile
 from contextlib import nullcontext
@@ -21,10 +22,12 @@ from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook, R
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_parameter
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
-from airflow_ml_provider.pipeline.graph import PipelineGraph
+from airflow_ml_provider.pipeline.datapath import bind_run_parameters
+from airflow_ml_provider.pipeline.datasets import described_inputs
 from airflow_ml_provider.pipeline.steps import EstimatorStep, PythonScriptStep
 from airflow_ml_provider.queues import remember
 from airflow_ml_provider.references import produced_reference
+from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.runtime import (
     InputSpec,
     OutputSpec,
@@ -33,6 +36,7 @@ from airflow_ml_provider.runtime import (
     StepResult,
     StepSpec,
 )
+from airflow_ml_provider.runtime.placeholders import INPUT_DATASETS_VARIABLE, expand_parameters
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.sensors.reuse import fingerprint_claim
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
@@ -77,7 +81,7 @@ class StepRunOperator(BaseOperator):
     ui_color = "#dbe9f6"
     operator_extra_links = (MlflowRunLink(),)
 
-    def __init__(self, *, step: PythonScriptStep, pipeline: PipelineGraph, **kwargs: Any) -> None:
+    def __init__(self, *, step: PythonScriptStep, pipeline: RenderedPipeline, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.step = step
         self.pipeline = pipeline
@@ -92,7 +96,7 @@ class StepRunOperator(BaseOperator):
         except (ComputeTargetError, DatastoreError) as error:
             raise AirflowException(f'step "{step.name}": {error}') from None
         self._check_queue(target.name, target.queue)
-        claim = fingerprint_claim(self.step, context["ti"])
+        claim = fingerprint_claim(self.pipeline, self.step, context["ti"])
         tracking = self._open_tracking(context, target.name, claim)
         with tempfile.TemporaryDirectory(prefix=f"aml-{step.name}-") as work:
             spec = self._spec(context, inputs, outputs, work, tracking)
@@ -166,6 +170,9 @@ class StepRunOperator(BaseOperator):
         }
         if step.environment is not None:
             environment.update(step.environment.variables)
+        described = described_inputs(step.inputs)
+        if described:
+            environment[INPUT_DATASETS_VARIABLE] = json.dumps(described, sort_keys=True)
         if tracking is not None:
             environment.update(tracking.script_environment())
         return StepSpec(
@@ -241,6 +248,7 @@ class StepRunOperator(BaseOperator):
         return local_path(references[name]["uri"])
 
     def _input_spec(self, data: DataReference | PipelineData, context: Context) -> InputSpec:
+        data = bind_run_parameters(data, context["params"])
         if isinstance(data, DataReference):
             datastore = DatastoreHook(data.datastore).resolve()
             return InputSpec(
@@ -275,4 +283,7 @@ class StepRunOperator(BaseOperator):
 def _resolve_parameter(token: ArgumentToken, params: Any) -> dict[str, str]:
     if token.kind == "parameter":
         return {"kind": "literal", "value": render_parameter(params[token.value])}
+    if token.kind == "literal" and "$AML_PARAMETER_" in token.value:
+        values = {name: render_parameter(params[name]) for name in params}
+        return {"kind": "literal", "value": expand_parameters(token.value, values)}
     return token.to_json()

@@ -16,9 +16,9 @@ from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.operators.step import pipeline_data_path
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
-from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
 from airflow_ml_provider.references import StepInputError, produced_reference
+from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.runtime.transfer import Endpoint, TransferResult, transfer
 from airflow_ml_provider.sensors.reuse import fingerprint_claim
@@ -72,7 +72,7 @@ class DataTransferOperator(BaseOperator):
     ui_color = "#f6ecd9"
     operator_extra_links = (MlflowRunLink(),)
 
-    def __init__(self, *, step: DataTransferStep, pipeline: PipelineGraph, **kwargs: Any) -> None:
+    def __init__(self, *, step: DataTransferStep, pipeline: RenderedPipeline, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.step = step
         self.pipeline = pipeline
@@ -85,7 +85,7 @@ class DataTransferOperator(BaseOperator):
             destination = self._destination(context)
         except (DatastoreError, StepInputError) as error:
             raise AirflowException(f'step "{step.name}": {error}') from None
-        claim = fingerprint_claim(self.step, context["ti"])
+        claim = fingerprint_claim(self.pipeline, self.step, context["ti"])
         tracking = self._open_tracking(context, claim)
         store = StepCacheStore() if claim else None
         with LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext():
@@ -94,7 +94,7 @@ class DataTransferOperator(BaseOperator):
                     result = transfer(
                         source,
                         destination,
-                        source_is_directory=step.source_reference_type == "directory",
+                        source_is_directory=_is_directory(step.source_reference_type),
                         destination_is_directory=step.destination_is_directory,
                         overwrite=step.overwrite or isinstance(step.destination, PipelineData),
                         log=self.log.info,
@@ -203,6 +203,11 @@ def _run_metrics(result: TransferResult) -> dict[str, float]:
         "seconds": round(result.seconds, 3),
         "bytes_per_second": float(round(result.rate)),
     }
+
+
+def _is_directory(reference_type: str | None) -> bool | None:
+    """None: left out, so whatever the source turns out to be (as Azure ML v1 does)."""
+    return None if reference_type is None else reference_type == "directory"
 
 
 def _stats(result: TransferResult, memory_growth: int) -> dict[str, Any]:

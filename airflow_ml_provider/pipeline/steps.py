@@ -1,8 +1,10 @@
 """Pipeline steps: what runs, on what data, with which arguments.
 
-A step is plain data. Created inside a ``with DAG(...)`` block it also renders itself
-into that DAG (see ``airflow_ml_provider.render``), wired after the steps that produce
-its inputs.
+A step is plain data. Created inside a ``with DAG(...)`` block it is also placed into
+that DAG (see ``airflow_ml_provider.render``), wired after the steps that produce its
+inputs; built outside one, it is placed by the ``Pipeline`` it is given to. Which tasks a
+step became in which DAG is known to the renderer, never kept on the step: the same step
+may belong to two pipelines.
 """
 
 from __future__ import annotations
@@ -15,10 +17,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from airflow_ml_provider.pipeline.arguments import ArgumentToken, tokenize
+from airflow_ml_provider.pipeline.compat import ignored_keywords
 from airflow_ml_provider.pipeline.data import DataInput, DataReference, PipelineData, PipelineParameter
 from airflow_ml_provider.pipeline.environment import Environment
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
 from airflow_ml_provider.pipeline.names import check_name
+from airflow_ml_provider.pipeline.runconfig import step_compute_target, step_environment
+from airflow_ml_provider.runtime.placeholders import DATA_PLACEHOLDER, PARAMETER_PLACEHOLDER
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 
@@ -45,9 +50,8 @@ class Step:
         self.allow_reuse = bool(allow_reuse)
         self.version = None if version is None else str(version)
         self.run_after_steps: list[Step] = []
-        self.task_group: Any = None
-        self.task_ids: dict[str, str] = {}
-        self.dag_id: str | None = None
+        for data in self.outputs:
+            data.producers.add(self)
 
     def _attach(self) -> None:
         """Render into the DAG being defined, if any (lazy: the model needs no Airflow)."""
@@ -64,10 +68,23 @@ class Step:
         return [data.name for data in self.outputs]
 
     def run_after(self, *steps: Step) -> Step:
-        """Order this step after ``steps`` without passing data between them."""
+        """Order this step after ``steps`` without passing data between them.
+
+        Kept on the step, so it holds in every pipeline both steps are in; steps already
+        placed in a DAG are wired there at once.
+        """
         from airflow_ml_provider.render import order_steps
 
         for step in steps:
+            if not isinstance(step, Step):
+                raise PipelineDefinitionError(
+                    f"run_after() got a {type(step).__name__}, not a step.",
+                    fix="Pass the step objects this step must run after.",
+                    step=self.name,
+                    argument="run_after",
+                )
+            if step not in self.run_after_steps:
+                self.run_after_steps.append(step)
             order_steps(step, self)
         return self
 
@@ -102,7 +119,7 @@ class PythonScriptStep(Step):
         script_name: str | None = None,
         name: str | None = None,
         arguments: Sequence[Any] | None = None,
-        compute_target: str | None = "local",
+        compute_target: Any = None,
         inputs: Sequence[DataInput] | None = None,
         outputs: Sequence[PipelineData] | None = None,
         params: Mapping[str, Any] | None = None,
@@ -114,7 +131,15 @@ class PythonScriptStep(Step):
         tracking: str | None = None,
         experiment_name: str | None = None,
         base_directory: str | os.PathLike[str] | None = None,
+        runconfig: Any = None,
+        runconfig_pipeline_params: Mapping[str, Any] | None = None,
+        hash_paths: Sequence[str] | None = None,
     ) -> None:
+        v1_step_arguments(runconfig_pipeline_params=runconfig_pipeline_params, hash_paths=hash_paths)
+        compute_target = step_compute_target(compute_target, runconfig)
+        environment = step_environment(environment, runconfig)
+        arguments = as_data_inputs(arguments)
+        inputs = as_data_inputs(inputs)
         if name is None and not script_name:
             raise _with_current_dag(
                 PipelineDefinitionError(
@@ -175,7 +200,7 @@ class EstimatorStep(PythonScriptStep):
         arguments: Sequence[Any] | None = None,
         inputs: Sequence[DataInput] | None = None,
         outputs: Sequence[PipelineData] | None = None,
-        compute_target: str | None = "local",
+        compute_target: Any = None,
         environment: Environment | None = None,
         hyperparameters: Mapping[str, Any] | None = None,
         register_model: str | None = None,
@@ -184,16 +209,27 @@ class EstimatorStep(PythonScriptStep):
         version: str | None = None,
         *,
         model_output: str | None = None,
+        estimator: Any = None,
         estimator_entry_script_arguments: Sequence[Any] | None = None,
+        runconfig_pipeline_params: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
         tracking: str | None = None,
         experiment_name: str | None = None,
         base_directory: str | os.PathLike[str] | None = None,
     ) -> None:
+        v1_step_arguments(runconfig_pipeline_params=runconfig_pipeline_params)
         self.hyperparameters = dict(hyperparameters or {})
         self.register_model = register_model
         self.model_alias = model_alias
         step_arguments = list(arguments or estimator_entry_script_arguments or [])
+        if estimator is not None:
+            # Azure ML v1: the Estimator holds the script, its folder, parameters and environment.
+            entry_script = entry_script or estimator.entry_script
+            source_directory = source_directory or estimator.source_directory
+            compute_target = compute_target or estimator.compute_target
+            environment = environment or estimator.environment
+            for key, value in estimator.script_params.items():
+                step_arguments += [key, value]
         for key, value in self.hyperparameters.items():
             step_arguments += [f"--{key}", value]
         output_names = [o.name for o in outputs or [] if isinstance(o, PipelineData)]
@@ -219,6 +255,30 @@ class EstimatorStep(PythonScriptStep):
             experiment_name=experiment_name,
             base_directory=base_directory or _defining_file_directory(),
         )
+
+
+def v1_step_arguments(**given: Any) -> None:
+    """Azure ML v1 step arguments with no effect here: one warning each."""
+    ignored_keywords(
+        "PythonScriptStep",
+        given,
+        {
+            "runconfig_pipeline_params": "run configuration values are not run parameters here; use "
+            "PipelineParameter in arguments.",
+            "hash_paths": "every file of source_directory is part of the step's fingerprint already.",
+        },
+    )
+
+
+def as_data_inputs(values: Any) -> Any:
+    """Azure ML v1's forms of data inputs in a list (DataPath bindings, datasets) as data objects."""
+    from airflow_ml_provider.pipeline.datapath import as_data_input
+
+    if isinstance(values, tuple) and as_data_input(values) is not values:
+        return [as_data_input(values)]
+    if isinstance(values, list | tuple):
+        return [as_data_input(value) for value in values]
+    return values
 
 
 def _check_registration(
@@ -386,11 +446,22 @@ def _parameters_in(values: Iterable[Any]) -> dict[str, PipelineParameter]:
 
 
 def _adopt_argument_data(step: PythonScriptStep, arguments: Sequence[Any]) -> None:
-    """Data used in arguments must be declared; a DataReference can only be an input."""
+    """Data in the arguments and not declared is adopted where its role is known, as Azure ML
+    does: a DataReference or a dataset is an input, an ``OutputFileDatasetConfig`` an output
+    (an input once another step produces it), ``as_input()`` and friends an input."""
     declared = set(step.input_names) | set(step.output_names)
     for index, value in enumerate(arguments):
+        role = _argument_role(value, step)
         if isinstance(value, DataReference) and value.name not in declared:
             step.inputs.append(value)
+            declared.add(value.name)
+        elif isinstance(value, PipelineData) and value.name not in declared and role in ("input", "output"):
+            check_data(value, step=step.name, argument=f"arguments[{index}]")
+            if role == "input":
+                step.inputs.append(value)
+            else:
+                step.outputs.append(value)
+                value.producers.add(step)
             declared.add(value.name)
         elif isinstance(value, PipelineData) and value.name not in declared:
             raise PipelineDefinitionError(
@@ -407,3 +478,33 @@ def _adopt_argument_data(step: PythonScriptStep, arguments: Sequence[Any]) -> No
                 step=step.name,
                 argument="outputs",
             )
+    _check_placeholders(step)
+
+
+def _argument_role(value: Any, step: Step) -> str | None:
+    role = getattr(value, "argument_role", None)
+    if role == "output" and any(producer is not step for producer in value.producers.steps()):
+        return "input"
+    return role if isinstance(role, str) else None
+
+
+def _check_placeholders(step: PythonScriptStep) -> None:
+    """``$AML_DATAREFERENCE_<name>`` (and v1's ``$AZUREML_DATAREFERENCE_<name>``) in an argument
+    must name data of the step: it is replaced by the data's path when the step runs."""
+    names = set(step.input_names) | set(step.output_names)
+    for index, token in enumerate(step.arguments):
+        if token.kind != "literal":
+            continue
+        for parameter in PARAMETER_PLACEHOLDER.finditer(token.value):
+            # Its value is rendered in, so it is part of the fingerprint like any parameter.
+            found = parameter.group(1)
+            if not any(found.startswith(name) for name in step.parameters):
+                step.parameters[found] = PipelineParameter(found)
+        for placeholder in DATA_PLACEHOLDER.finditer(token.value):
+            if not any(placeholder.group(2).startswith(name) for name in names):
+                raise PipelineDefinitionError(
+                    f"{placeholder.group(0)} names no data of this step.",
+                    fix="Add the data to inputs= or outputs=, or pass the data object itself in arguments.",
+                    step=step.name,
+                    argument=f"arguments[{index}]",
+                )

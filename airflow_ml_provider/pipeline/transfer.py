@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
+from airflow_ml_provider.pipeline.compat import ignored
 from airflow_ml_provider.pipeline.data import DataInput, DataReference, PipelineData
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
 from airflow_ml_provider.pipeline.steps import (
@@ -25,8 +26,11 @@ class DataTransferStep(Step):
     - source: a ``DataReference`` (data that exists) or a ``PipelineData`` of another step;
     - destination: a ``PipelineData`` (its location chosen per run, like any output) or a
       ``DataReference`` path (refused if something is there, unless ``overwrite=True``);
-    - ``source_reference_type``: ``"file"`` (the default) or ``"directory"``; a file copied
-      into a folder destination (a ``PipelineData`` with ``is_directory=True``) keeps its name.
+    - ``source_reference_type``: ``"file"`` or ``"directory"``; left out, whatever the source
+      is when the step runs (and the destination likewise, unless it says). A file copied
+      into a folder destination (a ``PipelineData`` with ``is_directory=True``) keeps its name;
+    - ``overwrite``: replace a ``DataReference`` destination (also read from the destination's
+      own ``overwrite=``, as Azure ML v1 does); ``compute_target`` is accepted and not used.
 
     Reused, like any step, when its source did not change (``allow_reuse=False`` to
     always copy). ``source=`` / ``destination=`` are accepted for the two data arguments.
@@ -48,7 +52,7 @@ class DataTransferStep(Step):
         destination: PipelineData | DataReference | None = None,
         overwrite: bool = False,
         version: str | None = None,
-        compute_target: str | None = "local",
+        compute_target: Any = None,
         base_directory: str | os.PathLike[str] | None = None,
         tracking: str | None = None,
         experiment_name: str | None = None,
@@ -72,8 +76,8 @@ class DataTransferStep(Step):
                 )
             check_data(source_data, step=str(name), argument="source_data_reference")
             check_data(destination_data, step=str(name), argument="destination_data_reference")
-            kind = source_reference_type or "file"
-            if kind not in SOURCE_REFERENCE_TYPES:
+            kind = source_reference_type
+            if kind is not None and kind not in SOURCE_REFERENCE_TYPES:
                 raise PipelineDefinitionError(
                     f"source_reference_type {kind!r} is not one of {', '.join(SOURCE_REFERENCE_TYPES)}.",
                     fix='Say "file" for one file, "directory" for a folder.',
@@ -101,11 +105,17 @@ class DataTransferStep(Step):
                     fix="Copy to new data.",
                     argument="destination_data_reference",
                 )
+            if compute_target is not None:
+                ignored(
+                    "DataTransferStep",
+                    "compute_target",
+                    "the copy runs on the Airflow worker, streaming between the two datastores.",
+                )
             super().__init__(
                 name=name,
                 inputs=[source_data],
                 outputs=[destination_data] if isinstance(destination_data, PipelineData) else [],
-                compute_target=compute_target,
+                compute_target="local",
                 allow_reuse=allow_reuse,
                 version=version,
             )
@@ -115,13 +125,14 @@ class DataTransferStep(Step):
         self.source = source_data
         self.destination = destination_data
         self.source_reference_type = kind
+        self.destination_is_directory: bool | None
         if isinstance(destination_data, PipelineData):
             self.destination_is_directory = destination_data.is_directory
         elif destination_reference_type is not None:
             self.destination_is_directory = destination_reference_type == "directory"
         else:
-            self.destination_is_directory = kind == "directory"
-        self.overwrite = bool(overwrite)
+            self.destination_is_directory = None if kind is None else kind == "directory"
+        self.overwrite = bool(overwrite) or bool(getattr(destination_data, "overwrite", False))
         # What the reuse sensor and the cache read of every step kind.
         self.base_directory = Path(base_directory) if base_directory else _defining_file_directory()
         self.source_directory = self.base_directory

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from airflow_ml_provider.runtime import bootstrap
+from airflow_ml_provider.runtime.placeholders import data_variables, expand_data
 from airflow_ml_provider.runtime.process import run_script
 from airflow_ml_provider.runtime.spec import OutputRecord, StepResult, StepSpec
 from airflow_ml_provider.runtime.staging import OutputStaging, stage_input
@@ -25,6 +26,7 @@ def run_step(spec: StepSpec, *, info: Log, warning: Log) -> StepResult:
     try:
         paths = {**staged, **{name: str(staging.path) for name, staging in outputs.items()}}
         arguments = [_render(token, paths, spec.step) for token in spec.arguments]
+        environment = {**_script_environment(spec), **data_variables(paths, spec.environment)}
         record_file = work / "imports.json"
         script = str(Path(spec.source_directory) / spec.script)
         info(f'step "{spec.step}": running {spec.script} {" ".join(arguments)}')
@@ -33,7 +35,7 @@ def run_step(spec: StepSpec, *, info: Log, warning: Log) -> StepResult:
             step=spec.step,
             script=spec.script,
             cwd=spec.source_directory,
-            environment=_script_environment(spec),
+            environment=environment,
             log_stdout=info,
             log_stderr=warning,
         )
@@ -41,6 +43,11 @@ def run_step(spec: StepSpec, *, info: Log, warning: Log) -> StepResult:
         for name, staging in outputs.items():
             published[name] = staging.publish()
             info(f'output "{name}": published {published[name].uri} ({published[name].digest})')
+            if published[name].files == 0:
+                warning(
+                    f'output "{name}": the script wrote nothing into it. Scripts find an output\'s '
+                    f"folder in their arguments, or in $AZUREML_DATAREFERENCE_{name}."
+                )
         return StepResult(published, _imported_modules(record_file))
     finally:
         for staging in outputs.values():
@@ -53,7 +60,7 @@ def _render(token: dict[str, str], paths: dict[str, str], step: str) -> str:
         if token["value"] not in paths:
             raise ValueError(f'step "{step}": argument refers to unknown data "{token["value"]}"')
         return paths[token["value"]]
-    return token["value"]
+    return expand_data(token["value"], paths)
 
 
 def _script_environment(spec: StepSpec) -> dict[str, str]:

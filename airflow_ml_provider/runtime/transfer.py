@@ -210,8 +210,8 @@ def transfer(
     source: Endpoint,
     destination: Endpoint,
     *,
-    source_is_directory: bool,
-    destination_is_directory: bool,
+    source_is_directory: bool | None,
+    destination_is_directory: bool | None,
     overwrite: bool = False,
     log: Log = print,
     chunk: int = CHUNK,
@@ -220,7 +220,9 @@ def transfer(
     """Copy ``source`` to ``destination``; publish only a complete copy (see the module doc).
 
     A file source into a folder destination lands as ``<folder>/<file name>``. Raises
-    :class:`StoreError` naming the datastore, the path and the cause.
+    :class:`StoreError` naming the datastore, the path and the cause. ``None`` for
+    ``source_is_directory``: whatever the source is; for ``destination_is_directory``: the
+    same as the source.
     """
     started = time.monotonic()
     source_fs, source_path = with_retries(
@@ -229,13 +231,15 @@ def transfer(
         uri=source.uri,
         action="open",
     )
-    files = with_retries(
+    files, source_is_folder = with_retries(
         lambda: _list_source(source_fs, source_path, source_is_directory, source),
         datastore=source.datastore,
         uri=source.uri,
         action="read",
         log=log,
     )
+    if destination_is_directory is None:
+        destination_is_directory = source_is_folder
     destination_fs, destination_path = url_to_fs(destination.uri, **destination.storage_options)
     final_local = _local(destination.uri)
 
@@ -339,11 +343,13 @@ def transfer(
     return result
 
 
-def _list_source(fs: Any, path: str, is_directory: bool, source: Endpoint) -> list[tuple[str, str, int]]:
-    """(path, relative path, size) of every file to copy."""
+def _list_source(
+    fs: Any, path: str, is_directory: bool | None, source: Endpoint
+) -> tuple[list[tuple[str, str, int]], bool]:
+    """(path, relative path, size) of every file to copy, and whether the source is a folder."""
     check_exists(fs, path)
     if fs.isdir(path):
-        if not is_directory:
+        if is_directory is False:
             raise StoreError(
                 source.datastore,
                 source.uri,
@@ -357,7 +363,7 @@ def _list_source(fs: Any, path: str, is_directory: bool, source: Endpoint) -> li
             for key, info in sorted(found.items())
             if info.get("type") != "directory"
         ]
-        return files
+        return files, True
     if is_directory:
         raise StoreError(
             source.datastore,
@@ -366,7 +372,7 @@ def _list_source(fs: Any, path: str, is_directory: bool, source: Endpoint) -> li
             'it is a file, but source_reference_type is "directory"; use "file"',
         )
     info = fs.info(path)
-    return [(path, path.rstrip("/").rsplit("/", 1)[-1], int(info.get("size") or 0))]
+    return [(path, path.rstrip("/").rsplit("/", 1)[-1], int(info.get("size") or 0))], False
 
 
 def _discard(fs: Any, staging: Path | None, written: list[str], log: Log) -> None:

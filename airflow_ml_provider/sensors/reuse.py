@@ -28,10 +28,11 @@ from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetH
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.pipeline.data import DataReference
+from airflow_ml_provider.pipeline.datapath import bind_run_parameters
 from airflow_ml_provider.pipeline.describe import describe_step
-from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
 from airflow_ml_provider.references import StepInputError, produced_reference
+from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
@@ -47,9 +48,9 @@ FINGERPRINT_KEY = "fingerprint"
 STEP_FIELD = "ml_step"
 
 
-def fingerprint_claim(step: Any, ti: Any) -> dict[str, Any] | None:
+def fingerprint_claim(pipeline: Any, step: Any, ti: Any) -> dict[str, Any] | None:
     """The fingerprint this run's reuse sensor computed for ``step`` (None: not cacheable)."""
-    reuse_task = step.task_ids.get("reuse")
+    reuse_task = pipeline.task_ids(step.name).get("reuse")
     if reuse_task is None:
         return None
     claim = ti.xcom_pull(task_ids=reuse_task, key=FINGERPRINT_KEY)
@@ -72,7 +73,7 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
     ui_color = "#e8f4e8"
     operator_extra_links = (MlflowRunLink(),)
 
-    def __init__(self, *, step: PythonScriptStep, pipeline: PipelineGraph, **kwargs: Any) -> None:
+    def __init__(self, *, step: PythonScriptStep, pipeline: RenderedPipeline, **kwargs: Any) -> None:
         kwargs.setdefault("poke_interval", settings.reuse_poke_seconds())
         kwargs.setdefault("mode", "reschedule")
         super().__init__(**kwargs)
@@ -120,7 +121,7 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
                 ti.xcom_push(key="return_value", value=hit.entry.outputs)
                 if hit.entry.produced_by.get(MODEL_VERSION_KEY):
                     ti.xcom_push(key=MODEL_VERSION_KEY, value=hit.entry.produced_by[MODEL_VERSION_KEY])
-                self.skip(ti=ti, tasks=[self.dag.get_task(step.task_ids["run"])])
+                self.skip(ti=ti, tasks=[self.dag.get_task(self.pipeline.task_ids(step.name)["run"])])
                 return True
         holder = lease_holder(ti, step.name)
         other = store.try_lease(base, holder, settings.lease_seconds())
@@ -194,6 +195,7 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
         )
 
     def _input_digest(self, data: Any, context: Context, stat_cache: StatCache) -> str:
+        data = bind_run_parameters(data, context["params"])
         if not isinstance(data, DataReference):
             return str(produced_reference(self.pipeline, self.step.name, data.name, context["ti"])["digest"])
         datastore = DatastoreHook(data.datastore).resolve()

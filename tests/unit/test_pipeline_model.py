@@ -9,6 +9,7 @@ from airflow.sdk import DAG, TaskGroup
 
 from airflow_ml_provider import (
     DataReference,
+    Pipeline,
     PipelineData,
     PipelineDefinitionError,
     PipelineParameter,
@@ -150,12 +151,26 @@ def test_run_after_orders_steps_without_data(scripts: str) -> None:
     assert pipeline_of(dag).edges == {("first", "third"), ("second", "third")}
 
 
-def test_ordering_steps_outside_a_dag_is_refused(scripts: str) -> None:
+def test_ordering_steps_outside_a_dag_is_kept_for_the_pipeline_they_join(scripts: str) -> None:
     first = step("first", scripts)
     second = step("second", scripts)
 
-    assert first.task_group is None
-    with pytest.raises(PipelineDefinitionError, match="inside the same `with DAG"):
+    first >> second
+    with DAG("x", schedule=None) as dag:
+        Pipeline(steps=[first, second]).to_dag(dag=dag)
+
+    assert second.run_after_steps == [first]
+    assert upstream(dag, "second") == {"first.run"}
+    assert pipeline_of(dag).edges == {("first", "second")}
+
+
+def test_ordering_steps_of_two_pipelines_is_refused(scripts: str) -> None:
+    with DAG("one", schedule=None):
+        first = step("first", scripts)
+    with DAG("two", schedule=None):
+        second = step("second", scripts)
+
+    with pytest.raises(PipelineDefinitionError, match="they are in different pipelines"):
         first >> second
 
 
@@ -298,14 +313,18 @@ def test_each_step_is_a_task_group_with_a_reuse_sensor_then_a_run_task(scripts: 
 
     assert set(dag.task_group.children) == {"producer", "consumer"}
     assert sorted(dag.task_ids) == ["consumer.reuse", "consumer.run", "producer.reuse", "producer.run"]
+    rendered = pipeline_of(dag)
+    assert rendered.dag_id == "x"
     for s in (producer, consumer):
         group = dag.task_group.children[s.name]
         assert isinstance(group, TaskGroup)
-        assert group is s.task_group
+        assert group is rendered.tasks[s.name].group
         assert group.group_id == s.name
         assert set(group.children) == {f"{s.name}.reuse", f"{s.name}.run"}
-        assert s.task_ids == {"reuse": f"{s.name}.reuse", "run": f"{s.name}.run"}
-        assert s.dag_id == "x"
+        assert rendered.task_ids(s.name) == {"reuse": f"{s.name}.reuse", "run": f"{s.name}.run"}
+        assert rendered.origins[s.name] is s
+        # The step the user built keeps no task of any DAG; the DAG runs its own copy.
+        assert not hasattr(s, "task_ids") and not hasattr(s, "task_group")
         sensor, run = dag.task_dict[f"{s.name}.reuse"], dag.task_dict[f"{s.name}.run"]
         # A reused (skipped) upstream run task must not skip this step's sensor.
         assert sensor.trigger_rule == "none_failed"
@@ -317,6 +336,5 @@ def test_each_step_is_a_task_group_with_a_reuse_sensor_then_a_run_task(scripts: 
 def test_step_outside_a_dag_renders_nothing(scripts: str) -> None:
     s = step("s", scripts)
 
-    assert s.task_group is None
-    assert s.task_ids == {}
-    assert s.dag_id is None
+    assert s.tracking is None and s.experiment_name is None
+    assert not hasattr(s, "task_group")
