@@ -106,14 +106,17 @@ def place_all(
 
 
 def _copy_for(step: Step, dag: DAG, default_datastore: str | None) -> Step:
-    """The DAG's copy of a step: ``tracking`` and ``experiment_name`` left out come from the
-    DAG's default_args, PipelineData without a datastore go to the pipeline's default one."""
+    """The DAG's copy of a step: ``tracking``, ``experiment_name`` and ``azureml_compat`` left
+    out come from the DAG's default_args, PipelineData without a datastore go to the
+    pipeline's default one."""
     placed = copy.copy(step)
     defaults = dag.default_args or {}
     if getattr(placed, "tracking", None) is None:
         placed.tracking = defaults.get("tracking", "required")  # type: ignore[attr-defined]
     if getattr(placed, "experiment_name", None) is None:
         placed.experiment_name = defaults.get("experiment_name", dag.dag_id)  # type: ignore[attr-defined]
+    if hasattr(placed, "azureml_compat") and placed.azureml_compat is None:
+        placed.azureml_compat = bool(defaults.get("azureml_compat", False))
     if default_datastore:
         placed.inputs = [_on_datastore(data, default_datastore) for data in step.inputs]
         placed.outputs = [_on_datastore(data, default_datastore) for data in step.outputs]

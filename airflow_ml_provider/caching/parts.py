@@ -28,6 +28,7 @@ def step_part(step: PythonScriptStep) -> dict[str, Any]:
         "outputs": [{"name": o.name, "is_directory": o.is_directory} for o in step.outputs],
         "input_modes": {data.name: data.mode for data in step.inputs},
         **_read_as(step),
+        **({"azureml_compat": True} if getattr(step, "azureml_compat", False) else {}),
     }
 
 

@@ -36,6 +36,7 @@ from airflow_ml_provider.runtime import (
     StepResult,
     StepSpec,
 )
+from airflow_ml_provider.runtime.bootstrap import AZUREML_COMPAT_VARIABLE
 from airflow_ml_provider.runtime.placeholders import INPUT_DATASETS_VARIABLE, expand_parameters
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.sensors.reuse import fingerprint_claim
@@ -170,6 +171,8 @@ class StepRunOperator(BaseOperator):
         }
         if step.environment is not None:
             environment.update(step.environment.variables)
+        if getattr(step, "azureml_compat", False):
+            environment[AZUREML_COMPAT_VARIABLE] = "1"
         described = described_inputs(step.inputs)
         if described:
             environment[INPUT_DATASETS_VARIABLE] = json.dumps(described, sort_keys=True)

@@ -64,7 +64,9 @@ class Pipeline:
       after, are in the pipeline too, as in Azure ML;
     - ``default_datastore``: where PipelineData that name no datastore are written;
     - ``dag_id`` (with ``schedule``, ``params`` and any other DAG argument): make the DAG
-      now, as ``pipeline.dag``; else call ``to_dag(dag_id, ...)``.
+      now, as ``pipeline.dag``; else call ``to_dag(dag_id, ...)``;
+    - ``azureml_compat``: step scripts may ``import azureml.core`` (``Run.get_context()``...),
+      served by the provider's compatibility layer unless a real ``azureml`` is installed.
 
     ``workspace`` is the Airflow deployment the DAG file is in, so it needs no value here.
     """
@@ -81,6 +83,7 @@ class Pipeline:
         _service_endpoint: Any = None,
         *,
         dag_id: str | None = None,
+        azureml_compat: bool = False,
         **dag_arguments: Any,
     ) -> None:
         ignored_keywords(
@@ -95,6 +98,7 @@ class Pipeline:
         self.description = description
         self.default_datastore = _datastore_name(default_datastore)
         self.resolve_closure = bool(resolve_closure)
+        self.azureml_compat = bool(azureml_compat)
         self.listed, self.orderings = _flatten(steps)
         self.steps = _closure(self.listed, self.orderings, resolve=self.resolve_closure)
         self.dag: Any = None
@@ -145,6 +149,11 @@ class Pipeline:
                 dag_arguments.setdefault("start_date", recurrence.start_date())
             if self.description and "description" not in dag_arguments:
                 dag_arguments["description"] = self.description
+            if self.azureml_compat:
+                dag_arguments["default_args"] = {
+                    "azureml_compat": True,
+                    **(dag_arguments.get("default_args") or {}),
+                }
             dag = DAG(dag_id, **dag_arguments)
         with dag:
             place_all(self.steps, dag, default_datastore=self.default_datastore, orderings=self.orderings)

@@ -134,7 +134,9 @@ class PythonScriptStep(Step):
         runconfig: Any = None,
         runconfig_pipeline_params: Mapping[str, Any] | None = None,
         hash_paths: Sequence[str] | None = None,
+        azureml_compat: bool | None = None,
     ) -> None:
+        self.azureml_compat = azureml_compat
         v1_step_arguments(runconfig_pipeline_params=runconfig_pipeline_params, hash_paths=hash_paths)
         compute_target = step_compute_target(compute_target, runconfig)
         environment = step_environment(environment, runconfig)
@@ -216,6 +218,7 @@ class EstimatorStep(PythonScriptStep):
         tracking: str | None = None,
         experiment_name: str | None = None,
         base_directory: str | os.PathLike[str] | None = None,
+        azureml_compat: bool | None = None,
     ) -> None:
         v1_step_arguments(runconfig_pipeline_params=runconfig_pipeline_params)
         self.hyperparameters = dict(hyperparameters or {})
@@ -254,6 +257,7 @@ class EstimatorStep(PythonScriptStep):
             tracking=tracking,
             experiment_name=experiment_name,
             base_directory=base_directory or _defining_file_directory(),
+            azureml_compat=azureml_compat,
         )
 
 

@@ -36,11 +36,17 @@ def _first_party_modules(script: str) -> list[str]:
     return sorted(found)
 
 
+AZUREML_COMPAT_VARIABLE = "AML_AZUREML_COMPAT"
+
+
 def main() -> None:
     record_file, script, *arguments = sys.argv[1:]
     script = os.path.realpath(script)
     sys.argv = [script, *arguments]
     sys.path[0] = os.path.dirname(script)
+    if os.environ.get(AZUREML_COMPAT_VARIABLE) == "1":
+        # Last on the path: an installed azureml package is found first and wins.
+        sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "azureml_v1"))
     try:
         runpy.run_path(script, run_name="__main__")
     finally:
