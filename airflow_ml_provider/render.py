@@ -77,11 +77,11 @@ def place(step: Step, dag: DAG, *, default_datastore: str | None = None) -> Step
     _close_tracking_with_the_dag_run(dag, placed)
     _render(placed, dag, graph)
     for producer, consumer in new_edges:
-        before, after = graph.steps[producer], graph.steps[consumer]
-        graph.tasks[producer].group >> graph.tasks[consumer].group
+        before, after = graph.tasks[producer], graph.tasks[consumer]
+        before.group >> after.group
         # The data an edge carries labels it in Airflow's graph view.
-        carried = sorted(set(before.output_names) & set(after.input_names))
-        dag.set_edge_info(graph.tasks[producer].run, graph.tasks[consumer].reuse, {"label": ", ".join(carried)})
+        carried = set(graph.steps[producer].output_names) & set(graph.steps[consumer].input_names)
+        dag.set_edge_info(before.run, after.reuse, {"label": ", ".join(sorted(carried))})
     return placed
 
 

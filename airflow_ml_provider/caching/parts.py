@@ -185,6 +185,8 @@ def transfer_pre_image(step: Any, inputs: dict[str, str]) -> dict[str, Any]:
         if isinstance(source, PipelineData)
         else {"datastore": source.datastore, "path": source.path_on_datastore}
     )
+    if getattr(source, "sql_query", None):
+        origin["query"] = source.sql_query
     if isinstance(destination, PipelineData):
         where: dict[str, Any] = {"pipeline_data": destination.name, "datastore": destination.datastore}
     else:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import threading
 from contextlib import nullcontext
+from pathlib import Path
 from typing import Any
 
 from airflow.exceptions import AirflowException
@@ -13,9 +16,11 @@ from airflow.sdk import BaseOperator, Context
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
+from airflow_ml_provider.hooks.sql import SqlSourceError, write_csv
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.operators.step import pipeline_data_path
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
+from airflow_ml_provider.pipeline.sql import SqlDataReference
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
 from airflow_ml_provider.references import StepInputError, produced_reference
 from airflow_ml_provider.rendered import RenderedPipeline
@@ -79,11 +84,18 @@ class DataTransferOperator(BaseOperator):
         self.mlflow_run_url: str | None = None
 
     def execute(self, context: Context) -> dict[str, dict[str, Any]]:
+        scratch = Path(tempfile.mkdtemp(prefix=f"aml-{self.step.name}-"))
+        try:
+            return self._copy(context, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def _copy(self, context: Context, scratch: Path) -> dict[str, dict[str, Any]]:
         step, ti = self.step, context["ti"]
         try:
-            source = self._source(context)
+            source = self._source(context, scratch)
             destination = self._destination(context)
-        except (DatastoreError, StepInputError) as error:
+        except (DatastoreError, StepInputError, SqlSourceError) as error:
             raise AirflowException(f'step "{step.name}": {error}') from None
         claim = fingerprint_claim(self.pipeline, self.step, context["ti"])
         tracking = self._open_tracking(context, claim)
@@ -176,8 +188,13 @@ class DataTransferOperator(BaseOperator):
                 raise AirflowException(f'step "{self.step.name}": {error}') from None
             self.log.warning(f'step "{self.step.name}": {error}')
 
-    def _source(self, context: Context) -> Endpoint:
+    def _source(self, context: Context, scratch: Path) -> Endpoint:
         data = self.step.source
+        if isinstance(data, SqlDataReference):
+            # The rows, written as CSV first, then copied like any file (digest, publication).
+            rows = scratch / data.file_name
+            write_csv(data.datastore, data.sql_query, rows)
+            return Endpoint(rows.as_uri(), {}, data.datastore)
         if isinstance(data, DataReference):
             datastore = DatastoreHook(data.datastore).resolve()
             return Endpoint(datastore.uri(data.path_on_datastore), datastore.storage_options, datastore.name)

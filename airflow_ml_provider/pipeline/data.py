@@ -244,10 +244,11 @@ class PipelineData(_ModeMixin):
         ``parse_delimited_files()`` / ``parse_parquet_files()`` where it is an input)."""
         return self
 
-    def as_input(self, input_name: str | None = None) -> PipelineData:
+    def as_input(self, name: str | None = None, input_name: str | None = None) -> PipelineData:
+        """This data as an input, seen by the script as ``name`` (``input_name``) if given."""
         changes: dict[str, Any] = {"argument_role": "input"}
-        if input_name is not None:
-            changes["input_name"] = input_name
+        if (name or input_name) is not None:
+            changes["input_name"] = name or input_name
         return cast(PipelineData, self._derive(**changes))
 
     def parse_delimited_files(

@@ -37,6 +37,7 @@ def _first_party_modules(script: str) -> list[str]:
 
 
 AZUREML_COMPAT_VARIABLE = "AML_AZUREML_COMPAT"
+STEP_DRIVER_VARIABLE = "AML_STEP_DRIVER"
 
 
 def main() -> None:
@@ -47,8 +48,15 @@ def main() -> None:
     if os.environ.get(AZUREML_COMPAT_VARIABLE) == "1":
         # Last on the path: an installed azureml package is found first and wins.
         sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "azureml_v1"))
+    driver = os.environ.get(STEP_DRIVER_VARIABLE)
     try:
-        runpy.run_path(script, run_name="__main__")
+        if driver:
+            # A step kind whose script is driven by the runtime (ParallelRunStep's mini-batches).
+            driver_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.path.basename(driver))
+            sys.argv = [driver_path, script, *arguments]
+            runpy.run_path(driver_path, run_name="__main__")
+        else:
+            runpy.run_path(script, run_name="__main__")
     finally:
         with open(record_file, "w", encoding="utf-8") as handle:
             json.dump({"imported_modules": _first_party_modules(script)}, handle)

@@ -26,10 +26,12 @@ from airflow_ml_provider.caching.store import Decision, StepCacheStore
 from airflow_ml_provider.compute import target_image_digest
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
+from airflow_ml_provider.hooks.sql import SqlSourceError, csv_digest
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.pipeline.data import DataReference
 from airflow_ml_provider.pipeline.datapath import bind_run_parameters
 from airflow_ml_provider.pipeline.describe import describe_step
+from airflow_ml_provider.pipeline.sql import SqlDataReference
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
 from airflow_ml_provider.references import StepInputError, produced_reference
 from airflow_ml_provider.rendered import RenderedPipeline
@@ -181,7 +183,7 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
             inputs = {data.name: self._input_digest(data, context, stat_cache) for data in step.inputs}
             for data in step.outputs:  # their options are needed to verify a hit on a remote store
                 DatastoreHook(data.datastore or "default").resolve()
-        except (ComputeTargetError, DatastoreError, StepInputError, StoreError) as error:
+        except (ComputeTargetError, DatastoreError, StepInputError, StoreError, SqlSourceError) as error:
             raise UnfingerprintableError(str(error)) from None
         if step.kind == "data_transfer":
             return transfer_pre_image(step, inputs)
@@ -196,6 +198,8 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
 
     def _input_digest(self, data: Any, context: Context, stat_cache: StatCache) -> str:
         data = bind_run_parameters(data, context["params"])
+        if isinstance(data, SqlDataReference):
+            return csv_digest(data.datastore, data.sql_query)
         if not isinstance(data, DataReference):
             return str(produced_reference(self.pipeline, self.step.name, data.name, context["ti"])["digest"])
         datastore = DatastoreHook(data.datastore).resolve()

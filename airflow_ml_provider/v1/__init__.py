@@ -31,16 +31,24 @@ _EXPORTS = {
     "FileDataset": "airflow_ml_provider.pipeline.datasets",
     "TabularDataset": "airflow_ml_provider.pipeline.datasets",
     "OutputFileDatasetConfig": "airflow_ml_provider.pipeline.datasets",
+    "SqlDataReference": "airflow_ml_provider.pipeline.sql",
     # azureml.pipeline.core
     "Pipeline": "airflow_ml_provider.pipeline.pipeline",
     "StepSequence": "airflow_ml_provider.pipeline.pipeline",
     "PipelineData": "airflow_ml_provider.pipeline.data",
     "PipelineParameter": "airflow_ml_provider.pipeline.data",
     "ScheduleRecurrence": "airflow_ml_provider.pipeline.schedule",
+    "Module": "airflow_ml_provider.pipeline.modules",
+    "ModuleVersion": "airflow_ml_provider.pipeline.modules",
+    "InputPortDef": "airflow_ml_provider.pipeline.modules",
+    "OutputPortDef": "airflow_ml_provider.pipeline.modules",
     # azureml.pipeline.steps
     "PythonScriptStep": "airflow_ml_provider.pipeline.steps",
     "EstimatorStep": "airflow_ml_provider.pipeline.steps",
     "DataTransferStep": "airflow_ml_provider.pipeline.transfer",
+    "ModuleStep": "airflow_ml_provider.pipeline.modules",
+    "ParallelRunStep": "airflow_ml_provider.pipeline.parallel",
+    "ParallelRunConfig": "airflow_ml_provider.pipeline.parallel",
     # azureml.train.estimator
     "Estimator": "airflow_ml_provider.pipeline.estimator",
 }

@@ -146,7 +146,11 @@ def test_an_installed_azureml_is_never_shadowed(tmp_path: Path) -> None:
     real.mkdir(parents=True)
     (real.parent / "__init__.py").write_text("")
     (real / "__init__.py").write_text("INSTALLED = True\n")
-    script = "import os, azureml.core\nopen(os.path.join(os.environ['AZUREML_DATAREFERENCE_cleaned'], 'which'), 'w').write(str(getattr(azureml.core, 'INSTALLED', False)))\n"
+    script = (
+        "import os, azureml.core\n"
+        "target = os.path.join(os.environ['AZUREML_DATAREFERENCE_cleaned'], 'which')\n"
+        "open(target, 'w').write(str(getattr(azureml.core, 'INSTALLED', False)))\n"
+    )
     spec = dataclasses.replace(
         _step(tmp_path, script, {AZUREML_COMPAT_VARIABLE: "1"}), python_path=[str(tmp_path / "site")]
     )
