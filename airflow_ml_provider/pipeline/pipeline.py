@@ -159,6 +159,34 @@ class Pipeline:
             place_all(self.steps, dag, default_datastore=self.default_datastore, orderings=self.orderings)
         return dag
 
+    def submit(
+        self,
+        experiment_name: str,
+        pipeline_parameters: dict[str, Any] | None = None,
+        continue_on_step_failure: bool = False,
+        regenerate_outputs: bool = False,
+        **options: Any,
+    ) -> Any:
+        """Azure ML v1's ``pipeline.submit``: ``Experiment(None, experiment_name).submit(self, ...)``."""
+        from airflow_ml_provider.v1.experiment import Experiment
+
+        return Experiment(self.workspace, experiment_name).submit(
+            self,
+            pipeline_parameters=pipeline_parameters,
+            continue_on_step_failure=continue_on_step_failure,
+            regenerate_outputs=regenerate_outputs,
+        )
+
+    def publish(self, name: str | None = None, description: str | None = None, **options: Any) -> Any:
+        """Nothing to publish: a DAG is served by Airflow's REST API already."""
+        dag_id = self.dag.dag_id if self.dag is not None else "<dag_id>"
+        raise PipelineDefinitionError(
+            "a pipeline is not published here: its DAG is served by Airflow's REST API.",
+            fix=f'Trigger it with POST /api/v2/dags/{dag_id}/dagRuns and {{"logical_date": null, "conf": '
+            "{...parameters}} (Airflow's authentication), or airflow-ml publish for versioned endpoints.",
+            argument="publish",
+        )
+
     def _all_orderings(self) -> list[tuple[Step, Step]]:
         members = {id(step) for step in self.steps}
         recorded = [(before, step) for step in self.steps for before in step.run_after_steps]

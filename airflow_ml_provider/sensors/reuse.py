@@ -8,6 +8,7 @@ from typing import Any
 
 from airflow.exceptions import AirflowException
 from airflow.sdk import BaseSensorOperator, Context, SkipMixin
+from airflow.sdk.exceptions import AirflowSkipException
 
 from airflow_ml_provider.caching import settings
 from airflow_ml_provider.caching.content import code_digests, local_content_digest
@@ -35,6 +36,7 @@ from airflow_ml_provider.pipeline.sql import SqlDataReference
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
 from airflow_ml_provider.references import StepInputError, produced_reference
 from airflow_ml_provider.rendered import RenderedPipeline
+from airflow_ml_provider.run_options import stopped_by_failure
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
@@ -99,6 +101,10 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
     def _decide(self, context: Context, store: StepCacheStore, stat_cache: StatCache) -> bool:
         step, ti = self.step, context["ti"]
         run_conf = context["dag_run"].conf or {}
+        stopped = stopped_by_failure(ti, run_conf)
+        if stopped:
+            self.log.info(f'step "{step.name}": {stopped}')
+            raise AirflowSkipException(stopped)
         try:
             pre_image = self._pre_image(context, stat_cache)
         except UnfingerprintableError as error:
