@@ -45,5 +45,6 @@ def transfer_params(step: Any) -> dict[str, str]:
     return {
         "source": where(step.source),
         "destination": where(step.destination),
-        "source_reference_type": step.source_reference_type,
+        # Left out, the copy takes the source as it finds it (a file or a folder).
+        "source_reference_type": step.source_reference_type or "detected",
     }
