@@ -7,7 +7,7 @@ DEMO_ENV := AIRFLOW_HOME=$(DEMO_HOME) AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags 
 	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__LOGGING__LOGGING_LEVEL=WARNING PYTHONWARNINGS=ignore \
 	AIRFLOW_CONN_SAMPLES='{"conn_type": "ml_datastore", "extra": {"base_uri": "file://$(CURDIR)/dags/wine/data"}}'
 
-.PHONY: demo test lint env
+.PHONY: demo test lint env ui screenshots
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ demo: $(BIN)/.installed
 	$(DEMO_ENV) $(BIN)/airflow-ml run wine_classifier
 	@echo "== second run: nothing changed =="
 	$(DEMO_ENV) $(BIN)/airflow-ml run wine_classifier
+
+# The UI plugin's bundle (committed as package data); `make test` checks it matches src/.
+ui:
+	bash scripts/ui_bundle.sh build
+
+# The screenshots in docs/ui, taken by the UI tests in a real api-server and Chromium.
+screenshots: $(BIN)/.installed
+	AML_UI_SCREENSHOTS=$(CURDIR)/docs/ui $(BIN)/python -m pytest tests/ui -q
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
