@@ -111,13 +111,11 @@ def test_a_user_who_may_not_read_a_dag_sees_nothing_of_it(site: Site) -> None:
 
 
 def _shoot(page: Any, site: Site, name: str) -> None:
-    """The plugin's view (the whole of it, scrolled or not); a page of its own whole."""
-    target = site.screenshots / f"{name}.png"
+    """What the user sees with the plugin's view scrolled to its top (or the page itself)."""
     view = page.locator(".mlp")
     if view.count():
-        view.screenshot(path=str(target))
-    else:
-        page.screenshot(path=str(target), full_page=True)
+        view.evaluate("element => element.scrollIntoView({block: 'start'})")
+    page.screenshot(path=str(site.screenshots / f"{name}.png"))
 
 
 def _plugin(page: Any, site: Site, path: str) -> Any:
