@@ -7,7 +7,12 @@ import time
 from typing import Any
 
 from airflow.exceptions import AirflowException
-from airflow.sdk import BaseSensorOperator, Context, SkipMixin
+from airflow.sdk import BaseSensorOperator, Context
+
+try:
+    from airflow.sdk import SkipMixin
+except ImportError:  # Airflow 3.1 has it in the standard provider
+    from airflow.providers.standard.utils.skipmixin import SkipMixin  # type: ignore[assignment]
 
 from airflow_ml_provider.caching import settings
 from airflow_ml_provider.caching.content import code_digests, local_content_digest
