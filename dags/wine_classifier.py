@@ -1,11 +1,11 @@
 """A small real ML pipeline: fetch -> ingest -> featurize -> train -> evaluate -> batch-score.
 
 Data: scikit-learn's bundled wine dataset, shipped in ``wine/data``, read from a second
-datastore, ``samples``: an ``ml_datastore`` connection whose base URI is that folder (or a
+datastore, ``samples``: an ``mldatastore`` connection whose base URI is that folder (or a
 bucket holding the same files). ``make demo`` and the tests define it with an environment
 variable::
 
-    AIRFLOW_CONN_SAMPLES='{"conn_type": "ml_datastore", "extra": {"base_uri": "file:///<repo>/dags/wine/data"}}'
+    AIRFLOW_CONN_SAMPLES='{"conn_type": "mldatastore", "extra": {"base_uri": "file:///<repo>/dags/wine/data"}}'
 
 ``fetch`` (a DataTransferStep) copies the raw file from there into the pipeline's own
 data; it is reused while the file is unchanged.

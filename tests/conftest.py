@@ -32,7 +32,7 @@ os.environ.update(
 shutil.copytree(REPO / "dags", DAGS_FOLDER)
 # The wine example reads its raw data from a second datastore, "samples".
 os.environ["AIRFLOW_CONN_SAMPLES"] = json.dumps(
-    {"conn_type": "ml_datastore", "extra": {"base_uri": (DAGS_FOLDER / "wine" / "data").as_uri()}}
+    {"conn_type": "mldatastore", "extra": {"base_uri": (DAGS_FOLDER / "wine" / "data").as_uri()}}
 )
 
 

@@ -44,7 +44,7 @@ def refuse_local_data(target: ComputeTarget, spec: StepSpec) -> None:
         raise ComputeError(
             f'step "{spec.step}": its MLflow tracking store is on the worker\'s disk ({tracking_uri}), '
             f'which a pod on compute target "{target.name}" (kubernetes) cannot reach. Create an '
-            'ml_tracking connection to an MLflow server (mlflow_default), or set tracking="off" on the step.'
+            'mltracking connection to an MLflow server (mlflow_default), or set tracking="off" on the step.'
         )
     for kind, name, uri in [
         *(("input", item.name, item.uri) for item in spec.inputs if item.mode != "direct"),
@@ -54,7 +54,7 @@ def refuse_local_data(target: ComputeTarget, spec: StepSpec) -> None:
             raise ComputeError(
                 f'step "{spec.step}": {kind} "{name}" is on a local datastore ({uri}), which a pod on '
                 f'compute target "{target.name}" (kubernetes) cannot reach. Put it on an object-storage '
-                'datastore (an ml_datastore connection with base_uri "s3://...", "gs://...", "abfs://...").'
+                'datastore (an mldatastore connection whose Base URI is "s3://...", "gs://...", "abfs://...").'
             )
 
 

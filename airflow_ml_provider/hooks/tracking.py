@@ -7,8 +7,10 @@ from typing import Any
 from airflow.exceptions import AirflowNotFoundException
 from airflow.sdk import BaseHook
 
+from airflow_ml_provider.connection_types import OLD_TRACKING_TYPE, TRACKING_TYPE
+from airflow_ml_provider.hooks.connections import get_connection, warn_deprecated_type
 from airflow_ml_provider.hooks.datastore import connection_fields
-from airflow_ml_provider.tracking.config import CONN_TYPE, TrackingConfig, embedded
+from airflow_ml_provider.tracking.config import TrackingConfig, embedded
 from airflow_ml_provider.tracking.config import tracking_conn_id as configured_conn_id
 
 
@@ -20,7 +22,7 @@ class TrackingHook(BaseHook):
 
     conn_name_attr = "tracking_conn_id"
     default_conn_name = "mlflow_default"
-    conn_type = CONN_TYPE
+    conn_type = TRACKING_TYPE
     hook_name = "ML Tracking (MLflow)"
 
     def __init__(self, tracking_conn_id: str | None = None) -> None:
@@ -29,10 +31,12 @@ class TrackingHook(BaseHook):
 
     def get_config(self) -> TrackingConfig:
         try:
-            connection = self.get_connection(self.tracking_conn_id)
+            connection = get_connection(self.tracking_conn_id)
         except AirflowNotFoundException:
             return embedded()
-        extra: dict[str, Any] = connection_fields(connection.extra_dejson, CONN_TYPE)
+        if connection.conn_type == OLD_TRACKING_TYPE:
+            warn_deprecated_type(self.tracking_conn_id, OLD_TRACKING_TYPE, TRACKING_TYPE)
+        extra: dict[str, Any] = connection_fields(connection.extra_dejson, connection.conn_type)
         uri = extra.get("tracking_uri") or connection.host or ""
         if connection.port and uri.startswith("http") and f":{connection.port}" not in uri:
             uri = f"{uri.rstrip('/')}:{connection.port}"

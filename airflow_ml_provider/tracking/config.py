@@ -11,7 +11,6 @@ from airflow_ml_provider.caching.settings import SECTION
 from airflow_ml_provider.settings import provider_home
 
 DEFAULT_CONN_ID = "mlflow_default"
-CONN_TYPE = "ml_tracking"
 
 
 class TrackingUnavailableError(RuntimeError):
@@ -66,7 +65,7 @@ def tracking_conn_id() -> str:
 
 
 def resolve() -> TrackingConfig:
-    """The tracking connection (type ``ml_tracking``), or the embedded store when there is none."""
+    """The tracking connection (type ``mltracking``), or the embedded store when there is none."""
     from airflow_ml_provider.hooks.tracking import TrackingHook
 
     return TrackingHook().get_config()
