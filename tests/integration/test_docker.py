@@ -217,9 +217,7 @@ def test_example_runs_the_same_step_on_local_venv_and_docker(
 ):
     monkeypatch.setenv(
         "AIRFLOW_CONN_ML_VENV",
-        json.dumps(
-            {"conn_type": "mlcomputevenv", "extra": {"envs_root": str(tmp_path / "envs")}}
-        ),
+        json.dumps({"conn_type": "mlcomputevenv", "extra": {"envs_root": str(tmp_path / "envs")}}),
     )
     monkeypatch.setenv("AIRFLOW_CONN_ML_DOCKER", json.dumps(
         {"conn_type": "mlcomputedocker", "extra": {"image": runtime_image,

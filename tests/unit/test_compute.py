@@ -118,7 +118,9 @@ def test_target_saved_from_the_connection_form_builds_the_same_pod(
         "tolerations": json.dumps(GPU_TARGET.options["tolerations"]),
         "volumes": "", "in_cluster": "false", "config_file": str(tmp_path / "kubeconfig"),
     }.items()}  # fmt: skip
-    monkeypatch.setenv("AIRFLOW_CONN_GPU_FORM", json.dumps({"conn_type": "mlcomputekubernetes", "extra": form}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_GPU_FORM", json.dumps({"conn_type": "mlcomputekubernetes", "extra": form})
+    )
 
     target = ComputeTargetHook("gpu_form").resolve()
 
@@ -134,7 +136,9 @@ def test_target_saved_from_the_connection_form_builds_the_same_pod(
 
 def test_form_field_that_is_not_json_names_the_target_and_field(monkeypatch: pytest.MonkeyPatch):
     extra = {"node_selector": "accelerator=nvidia-a100"}
-    monkeypatch.setenv("AIRFLOW_CONN_GPU_BAD", json.dumps({"conn_type": "mlcomputekubernetes", "extra": extra}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_GPU_BAD", json.dumps({"conn_type": "mlcomputekubernetes", "extra": extra})
+    )
     with pytest.raises(
         ComputeTargetError, match='compute target "gpu_bad": field "node_selector" is not valid JSON'
     ):

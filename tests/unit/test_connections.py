@@ -56,7 +56,9 @@ def test_compute_form_saved_with_untouched_fields_reads_only_what_was_set(monkey
     # What a form saves: every field, the untouched ones as null or empty.
     saved = {name: None for name in (o.name for o in KINDS["docker"].options)}
     saved.update({"image": "python:3.11", "gpus": "", "queue": "gpu"})
-    monkeypatch.setenv("AIRFLOW_CONN_FORM_DOCKER", json.dumps({"conn_type": "mlcomputedocker", "extra": saved}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_FORM_DOCKER", json.dumps({"conn_type": "mlcomputedocker", "extra": saved})
+    )
 
     target = ComputeTargetHook("form_docker").resolve()
 
