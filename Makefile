@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 DEMO_HOME := $(CURDIR)/.demo/airflow
 DEMO_ENV := AIRFLOW_HOME=$(DEMO_HOME) AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__LOGGING__LOGGING_LEVEL=WARNING PYTHONWARNINGS=ignore \
-	AIRFLOW_CONN_SAMPLES='{"conn_type": "mldatastore", "extra": {"base_uri": "file://$(CURDIR)/dags/wine/data"}}'
+	AIRFLOW_CONN_SAMPLES='{"conn_type": "mldatastore", "host": "file://$(CURDIR)/dags/wine/data"}' \
+	AIRFLOW_CONN_GPU='{"conn_type": "mlcomputelocal"}'
 
 .PHONY: demo test lint env ui screenshots constraints
 
@@ -20,7 +21,7 @@ env: $(BIN)/.installed
 
 constraints: $(BIN)/.installed
 	{ sed -n '1,2p' constraints.txt; $(BIN)/uv pip compile --quiet --upgrade --python-version 3.11 \
-		--extra dev --no-annotate --no-header pyproject.toml; } > constraints.txt.new
+		--extra dev --no-annotate --no-header -c constraints-upper.txt pyproject.toml; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
 demo: $(BIN)/.installed

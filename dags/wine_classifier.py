@@ -9,6 +9,12 @@ variable::
 
 ``fetch`` (a DataTransferStep) copies the raw file from there into the pipeline's own
 data; it is reused while the file is unchanged.
+
+``train`` runs on the compute target ``gpu``: on a laptop a plain local target, on a
+deployment one whose queue sends it to the GPU workers (docker-compose.yaml)::
+
+    AIRFLOW_CONN_GPU='{"conn_type": "mlcomputelocal"}'                          # make demo, tests
+    AIRFLOW_CONN_GPU='{"conn_type": "mlcomputelocal", "extra": {"queue": "gpu"}}'  # deployment
 """
 
 from airflow.sdk import DAG, Param
@@ -68,6 +74,7 @@ with DAG(
         outputs=[model],
         register_model="wine-classifier",
         model_alias="candidate",
+        compute_target="gpu",
     )
     PythonScriptStep(
         name="evaluate",

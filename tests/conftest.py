@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,8 @@ os.environ.update(
     }
 )
 shutil.copytree(REPO / "dags", DAGS_FOLDER)
+# The wine example trains on the compute target "gpu": here, a local one.
+os.environ["AIRFLOW_CONN_GPU"] = json.dumps({"conn_type": "mlcomputelocal"})
 # The wine example reads its raw data from a second datastore, "samples".
 os.environ["AIRFLOW_CONN_SAMPLES"] = json.dumps(
     {"conn_type": "mldatastore", "extra": {"base_uri": (DAGS_FOLDER / "wine" / "data").as_uri()}}
@@ -84,3 +87,19 @@ def postgres_url() -> str:
         connection.execute(sqlalchemy.text(f"create database {database}"))
     engine.dispose()
     return server_url.rsplit("/", 1)[0] + "/" + database
+
+
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def report() -> Callable[[str], None]:
+    """Print a figure (a size, a duration) in the summary at the end of the test session."""
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
