@@ -37,6 +37,12 @@ DEFAULT_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 USERNAME = "admin"
 
 
+def inherited_environment() -> dict[str, str]:
+    """This process's environment without its Airflow settings, connections and variables
+    (the tests' own AIRFLOW_CONN_*, say): a deployment sees only what it is given."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+
+
 def deployment_environment(home: Path, dags_folder: Path, port: int) -> dict[str, str]:
     """What every process of one deployment shares (strings only, for subprocess)."""
     venv_bin = str(Path(sys.executable).parent)
@@ -82,7 +88,7 @@ class AirflowProcesses:
         """``airflow <args>`` with this deployment's environment."""
         return subprocess.run(
             [sys.executable, "-m", "airflow", *args],
-            env={**os.environ, **self.env},
+            env={**inherited_environment(), **self.env},
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -95,7 +101,7 @@ class AirflowProcesses:
         log.parent.mkdir(parents=True, exist_ok=True)
         process = subprocess.Popen(
             [sys.executable, "-m", "airflow", *args],
-            env={**os.environ, **self.env},
+            env={**inherited_environment(), **self.env},
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
