@@ -198,8 +198,10 @@ def start_airflow(
     *,
     components: Sequence[str] = DEFAULT_COMPONENTS,
     env: dict[str, str] | None = None,
+    before_start: Callable[[AirflowProcesses], None] | None = None,
 ) -> AirflowProcesses:
-    """Migrate the metadata DB, start the API server, wait for it, then the other components."""
+    """Migrate the metadata DB, call ``before_start`` (to define connections, say), start the API
+    server, wait for it, then the other components."""
     home.mkdir(parents=True, exist_ok=True)
     dags_folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -215,6 +217,8 @@ def start_airflow(
     migrated = airflow.cli("db", "migrate")
     if migrated.returncode != 0:
         raise AssertionError(f"airflow db migrate failed:\n{migrated.stderr[-3000:]}")
+    if before_start is not None:
+        before_start(airflow)
     try:
         if "api-server" in components:
             airflow.start("api-server", "api-server", "--port", str(port), "--host", "127.0.0.1")
@@ -235,9 +239,10 @@ def airflow_processes(
     *,
     components: Sequence[str] = DEFAULT_COMPONENTS,
     env: dict[str, str] | None = None,
+    before_start: Callable[[AirflowProcesses], None] | None = None,
 ) -> Iterator[AirflowProcesses]:
     """A deployment for the duration of a ``with`` block; every process it started is stopped."""
-    airflow = start_airflow(home, dags_folder, components=components, env=env)
+    airflow = start_airflow(home, dags_folder, components=components, env=env, before_start=before_start)
     try:
         yield airflow
     finally:

@@ -41,7 +41,7 @@ pytestmark = pytest.mark.integration
 
 DAG_ID = "wine_classifier"
 STEPS = ("fetch", "ingest", "featurize", "train", "evaluate", "score")
-TRACKED_STEPS = ("ingest", "featurize", "train", "evaluate", "score")  # a DataTransferStep has no run
+TRACKED_STEPS = STEPS  # every step kind has an MLflow run, DataTransferStep included
 # What the test's own processes, not the deployment's settings, decide.
 OWN_SETTINGS = (
     "AIRFLOW__CORE__DAGS_FOLDER",
@@ -115,7 +115,7 @@ def postgres_databases(prefix: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+def celery_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """Everything started, connections defined, the wine example parsed; stopped afterwards."""
     import boto3
 
@@ -231,7 +231,8 @@ def _states(instances: dict[str, dict[str, Any]]) -> dict[str, str]:
     return {task_id: ti["state"] for task_id, ti in sorted(instances.items())}
 
 
-def test_wine_example_on_the_celery_deployment(deployment: dict[str, Any]):
+def test_wine_example_on_the_celery_deployment(celery_deployment: dict[str, Any]):
+    deployment = celery_deployment
     airflow: AirflowProcesses = deployment["airflow"]
     airflow.request("PATCH", f"/api/v2/dags/{DAG_ID}", json={"is_paused": False})
 
