@@ -34,6 +34,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+import httpx  # noqa: E402
 from airflow_processes import AirflowProcesses, airflow_processes  # noqa: E402
 
 TARGET = 1.1
@@ -98,18 +99,14 @@ class ProfilerPlugin(AirflowPlugin):
     listeners = [Profiler()]
 '''
 
-# Where a reuse hit's time goes: (label, what the function's file or name contains).
-CATEGORIES = (
-    ("XCom and other calls to the API server", ("execution_time/comms.py", "sdk/api/client.py")),
-    ("MLflow (store start-up, runs, tags, metrics)", ("/mlflow/",)),
-    ("step cache (SQL store)", ("caching/store.py",)),
-    (
-        "fingerprint (stat cache, code, inputs)",
-        ("caching/content.py", "caching/statcache.py", "caching/parts.py"),
-    ),
-    ("DAG file parse", ("dagbag.py", "bundles/")),
-    ("imports", ("<frozen importlib._bootstrap>",)),
+# Where a reuse hit's time goes: the calls made by these frames (file suffix, function), with
+# the time spent in each call from there (pstats keeps it per caller-callee edge).
+BREAKDOWN = (
+    ("the task's run", ("task_runner.py", "run")),
+    ("the sensor's poke", ("sensors/reuse.py", "_decide")),
+    ("tracking the reused step", ("sensors/reuse.py", "_track_reuse")),
 )
+PROVIDER_MARK = "airflow_ml_provider/"
 
 
 def timestamp(value: str) -> float:
@@ -121,7 +118,10 @@ def trigger(airflow: AirflowProcesses, dag_id: str, timeout: float = 600) -> dic
     run_id = run["dag_run_id"]
 
     def finished() -> dict[str, Any] | None:
-        record = airflow.request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
+        try:
+            record = airflow.request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
+        except httpx.TimeoutException:  # a busy API server: ask again
+            return None
         return record if record["state"] in ("success", "failed") else None
 
     record: dict[str, Any] = airflow.wait_for(finished, f"{dag_id} run {run_id}", timeout)
@@ -156,40 +156,42 @@ def statuses(record: dict[str, Any]) -> list[str]:
     ]  # fmt: skip
 
 
-def profile_summary(folder: Path, total_seconds: float) -> None:
-    """Per reuse hit: the profiled time by category, and the costliest functions."""
+def _frame(function: tuple[str, int, str]) -> str:
+    filename, line, name = function
+    for marker in ("site-packages/", PROVIDER_MARK):
+        if marker in filename:
+            filename = ("" if marker == "site-packages/" else PROVIDER_MARK) + filename.split(marker, 1)[1]
+    return f"{filename}:{line} {name}"
+
+
+def profile_summary(folder: Path, task_seconds_median: float) -> None:
+    """Per reuse hit: what the task process, the sensor's decision and its MLflow tracking spend."""
     files = sorted(str(path) for path in folder.glob("*.reuse.prof"))
     if not files:
         print("no profile was written (is the listener plugin loaded?)")
         return
-    stats = pstats.Stats(*files)
+    raw: dict[Any, Any] = pstats.Stats(*files).stats  # type: ignore[attr-defined]
     hits = len(files)
-    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
-    profiled = max(cumulative for (_, _, _, cumulative, _) in raw.values()) / hits
-    print(f"\nprofile of {hits} reuse hits (cProfile in the task process, from start to end):")
-    print(f"  median task duration (Airflow's start/end) {total_seconds:.3f} s")
-    print(f"  profiled per hit {profiled:.3f} s")
-    for label, needles in CATEGORIES:
-        # Cumulative time of the outermost matching frames (not double-counting nested ones).
-        seconds = 0.0
-        for (filename, _, function), (_, _, _, cumulative, callers) in raw.items():
-            where = f"{filename}:{function}"
-            if any(needle in where for needle in needles) and not any(
-                any(needle in f"{c[0]}:{c[2]}" for needle in needles) for c in callers
-            ):
-                seconds += cumulative
-        print(f"  {label:<48} {seconds / hits * 1000:8.1f} ms per hit")
-    print("  costliest functions (cumulative, per hit):")
-    ranked = sorted(raw.items(), key=lambda item: item[1][3], reverse=True)
-    shown = 0
-    for (filename, line, function), (_, calls, _, cumulative, _) in ranked:
-        if "airflow" not in filename and "mlflow" not in filename and "sqlalchemy" not in filename:
-            continue
-        short = filename.split("site-packages/")[-1].split("wt-")[-1]
-        print(f"    {cumulative / hits * 1000:8.1f} ms  {calls / hits:6.1f} calls  {short}:{line} {function}")
-        shown += 1
-        if shown == 25:
-            break
+    print(f"\nprofile of {hits} reuse hits (cProfile in each task process; its overhead inflates times)")
+    print(f"  median task duration (Airflow's start/end, profiled run) {task_seconds_median:.2f} s")
+    for label, (suffix, name) in BREAKDOWN:
+        edges = []
+        for function, (_, _, _, _, callers) in raw.items():
+            for caller, (_, calls, _, cumulative) in callers.items():
+                if caller[0].endswith(suffix) and caller[2] == name:
+                    edges.append((cumulative / hits, calls / hits, function))
+        total = sum(seconds for seconds, _, _ in edges)
+        print(f"  {label} ({suffix} {name}): {total * 1000:.0f} ms per hit, of which")
+        for seconds, calls, function in sorted(edges, key=lambda edge: edge[0], reverse=True)[:8]:
+            print(f"    {seconds * 1000:8.1f} ms {calls:5.1f} calls  {_frame(function)}")
+    imports = [
+        (cumulative / hits, function)
+        for function, (_, _, _, cumulative, _) in raw.items()
+        if function[2] == "<module>"
+        and function[0].endswith(("mlflow/__init__.py", "sqlalchemy/__init__.py"))
+    ]
+    for seconds, function in imports:
+        print(f"  importing {_frame(function)}: {seconds * 1000:.0f} ms per hit")
 
 
 def main() -> None:
@@ -218,7 +220,7 @@ def main() -> None:
                 airflow.wait_for_dag(dag_id, timeout=300)
                 airflow.request("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
             print(f"deployment up in {time.perf_counter() - started:.0f} s ({work})")
-            cold = trigger(airflow, EXAMPLE)
+            cold = trigger(airflow, EXAMPLE, timeout=1800)  # every step runs: minutes on a busy machine
             print(f"cold {EXAMPLE} run: {cold['seconds']:.1f} s, steps: {' '.join(statuses(cold))}")
             trigger(airflow, PLAIN)  # untimed: its first run
             reused: list[dict[str, Any]] = []

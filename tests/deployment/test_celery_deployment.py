@@ -169,7 +169,7 @@ def celery_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict
         ]  # fmt: skip
         mlflow_env = {**s3_keys, "MLFLOW_S3_ENDPOINT_URL": settings["MLFLOW_S3_ENDPOINT_URL"]}
         stack.enter_context(background("mlflow", command, log, mlflow_env))
-        wait_until(lambda: _answers(f"{mlflow_url}/health"), "mlflow server", log, timeout=180)
+        wait_until(lambda: _answers(f"{mlflow_url}/health"), "mlflow server", log, timeout=600)
 
         (work / "connections.json").write_text(json.dumps(connections))
 
@@ -217,7 +217,10 @@ def trigger_and_wait(
     run_id = run["dag_run_id"]
 
     def finished() -> str | None:
-        state = airflow.request("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}")["state"]
+        try:
+            state = airflow.request("GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}")["state"]
+        except httpx.TimeoutException:  # a busy API server: ask again
+            return None
         return state if state in ("success", "failed") else None
 
     state = airflow.wait_for(finished, f"run {run_id}", timeout)
