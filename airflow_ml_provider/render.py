@@ -8,6 +8,7 @@ from airflow.sdk import DAG, Param, TaskGroup
 from airflow.sdk.definitions._internal.contextmanager import DagContext
 
 from airflow_ml_provider.assets import run_task_arguments
+from airflow_ml_provider.endpoints.runcheck import EndpointVersionCheck
 from airflow_ml_provider.operators.step import StepRunOperator
 from airflow_ml_provider.operators.transfer import DataTransferOperator
 from airflow_ml_provider.pipeline.data import PipelineParameter
@@ -173,6 +174,7 @@ def _render(step: Step, dag: DAG, graph: PipelineGraph) -> None:
             dag=dag,
             trigger_rule="none_failed",
             doc_md=f"Reuses the outputs of step **{step.name}** when nothing it depends on changed.",
+            pre_execute=EndpointVersionCheck(),
         )
         run = _run_task(step, dag, graph)
         reuse >> run

@@ -12,9 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -86,31 +84,3 @@ def postgres_url() -> str:
         connection.execute(sqlalchemy.text(f"create database {database}"))
     engine.dispose()
     return server_url.rsplit("/", 1)[0] + "/" + database
-
-
-@pytest.fixture(scope="session")
-def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Real Airflow processes (api-server, scheduler, dag-processor, triggerer; LocalExecutor on
-    SQLite) on the pipelines of tests/deployment_dags, shared by the tests that talk to a
-    deployment; stopped at the end of the session."""
-    from airflow_processes import airflow_processes
-
-    home = tmp_path_factory.mktemp("deployment")
-    dags = home / "dags"
-    shutil.copytree(REPO / "tests" / "deployment_dags", dags)
-    landing = home / "landing"
-    landing.mkdir()
-    env = {
-        "AIRFLOW__ML_PIPELINES__REUSE_POKE_SECONDS": "1",
-        # The datastore that tests/deployment_dags/on_new_data.py watches.
-        "AIRFLOW_CONN_LANDING": json.dumps(
-            {"conn_type": "ml_datastore", "extra": {"base_uri": landing.as_uri()}}
-        ),
-        # OpenLineage events of every task, one JSON document a line.
-        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
-            {"type": "file", "log_file_path": str(home / "openlineage.jsonl"), "append": True}
-        ),
-        "AIRFLOW__OPENLINEAGE__NAMESPACE": "tests",
-    }
-    with airflow_processes(home, dags, env=env) as airflow:
-        yield airflow

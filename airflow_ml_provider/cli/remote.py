@@ -50,8 +50,12 @@ def _tags(values: list[str]) -> dict[str, str]:
 
 @app.command()
 def submit(
-    dag_id: Annotated[str, typer.Argument(help="The pipeline (DAG id)")],
+    dag_id: Annotated[
+        str | None, typer.Argument(help="The pipeline (DAG id); left out with --endpoint")
+    ] = None,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE (JSON values)")] = None,
+    endpoint: Annotated[str | None, typer.Option(help="Run a published version of this endpoint")] = None,
+    version: Annotated[int | None, typer.Option(help="The endpoint's version (default: its default)")] = None,
     regenerate_outputs: Annotated[bool, typer.Option(help="Re-run every step of this run")] = False,
     experiment_name: Annotated[str | None, typer.Option(help="MLflow experiment for this run")] = None,
     tag: Annotated[
@@ -65,17 +69,34 @@ def submit(
     username: Username = None,
     password: Password = None,
 ) -> None:
-    """Start a run of a pipeline on the deployment (parameters checked against its Params first)."""
+    """Start a run of a pipeline (or of an endpoint's version) on the deployment.
+
+    Parameters are checked against the pipeline's Params before anything is sent.
+    """
+    from airflow_ml_provider.endpoints.store import EndpointError
+
+    if not dag_id and not endpoint:
+        raise typer.BadParameter("name the pipeline (DAG id), or an endpoint with --endpoint")
+    options: dict[str, Any] = {
+        "regenerate_outputs": regenerate_outputs,
+        "experiment_name": experiment_name,
+        "tags": _tags(tag or []),
+        "unpause": unpause,
+    }
     with api_client(api_url, token, username, password) as client:
-        run = client.submit(
-            dag_id,
-            parse_params(param or []),
-            regenerate_outputs=regenerate_outputs,
-            experiment_name=experiment_name,
-            tags=_tags(tag or []),
-            unpause=unpause,
-        )
-        console.print(f"submitted run [bold]{run.run_id}[/bold] of {dag_id}")
+        try:
+            if endpoint:
+                from airflow_ml_provider.endpoints.versions import submit_endpoint
+
+                run = submit_endpoint(client, endpoint, version, parse_params(param or []), **options)
+                if dag_id and dag_id != run.dag_id:
+                    raise EndpointError(f'endpoint "{endpoint}" publishes "{run.dag_id}", not "{dag_id}"')
+            else:
+                assert dag_id is not None
+                run = client.submit(dag_id, parse_params(param or []), **options)
+        except EndpointError as error:
+            raise ClientError(str(error)) from None
+        console.print(f"submitted run [bold]{run.run_id}[/bold] of {run.dag_id}")
         if wait:
             state = run.wait_for_completion(show_output=True, timeout=timeout, console=console)
             if state != "success":

@@ -50,9 +50,11 @@ def change_payload(
 class DatastoreChangeTrigger(BaseEventTrigger):
     """Polls the content digests under ``path_on_datastore`` every ``polling_seconds``.
 
-    The first poll is the baseline (what is there already fires nothing); afterwards each
-    poll that finds added or changed files yields one event. Subfolders are watched too.
-    A datastore that cannot be read is logged and polled again; it never ends the watch.
+    The first poll of a new watch is the baseline (what is there already fires nothing);
+    afterwards each poll that finds added or changed files yields one event. What the watch
+    saw is kept in the provider's database, so a restarted triggerer compares with it.
+    Subfolders are watched too. A datastore that cannot be read is logged and polled again;
+    it never ends the watch.
     """
 
     def __init__(
@@ -92,9 +94,27 @@ class DatastoreChangeTrigger(BaseEventTrigger):
         finally:
             stat_cache.close()
 
+    def _remembered(self) -> Manifest | None:
+        from airflow_ml_provider.schedules.watch_state import WatchState, watch_key
+
+        return WatchState().load(watch_key(self.serialize()[1]))
+
+    def _remember(self, current: Manifest) -> None:
+        from airflow_ml_provider.schedules.watch_state import WatchState, watch_key
+
+        description = f"{self.datastore}:/{self.path_on_datastore}"
+        WatchState().save(watch_key(self.serialize()[1]), description, current)
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         where = f'datastore "{self.datastore}" path "{self.path_on_datastore}"'
-        previous: Manifest | None = None
+        try:
+            # What this watch saw before a restart: files that landed meanwhile still count.
+            previous = await asyncio.to_thread(self._remembered)
+        except Exception as error:
+            self.log.warning(
+                "watching %s: no earlier view (%s); the first look is the baseline", where, error
+            )
+            previous = None
         while True:
             try:
                 # Blocking I/O (stat cache, object store) runs off the triggerer's event loop.
@@ -105,11 +125,16 @@ class DatastoreChangeTrigger(BaseEventTrigger):
                 changed = changed_files(previous, current)
                 if previous is None:
                     self.log.info("watching %s: %d files now", where, len(current))
-                previous = current
                 if changed:
                     payload = change_payload(
                         self.datastore, self.path_on_datastore, changed, current, self.parameter
                     )
                     self.log.info("%s: %d files added or changed (%s)", where, len(changed), payload["path"])
                     yield TriggerEvent(payload)
+                if changed or previous is None:
+                    try:
+                        await asyncio.to_thread(self._remember, current)
+                    except Exception as error:
+                        self.log.warning("watching %s: cannot remember what it saw (%s)", where, error)
+                previous = current
             await asyncio.sleep(self.polling_seconds)

@@ -1,7 +1,7 @@
 """The datastore trigger watching an S3 prefix on a real S3 endpoint (moto server on loopback).
 
 The trigger's own ``run()`` loop is driven here (the triggerer's part is tested on a local
-datastore in tests/airflow/test_datastore_schedule.py): new objects in subfolders fire,
+datastore in tests/deployment/test_datastore_schedule.py): new objects in subfolders fire,
 the same bytes uploaded again fire nothing, new bytes fire.
 """
 
@@ -101,6 +101,19 @@ async def _watch(trigger: DatastoreChangeTrigger, s3_client: Any) -> list[dict[s
     return events
 
 
+async def _first_events(trigger: DatastoreChangeTrigger, polls: int) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+
+    async def consume() -> None:
+        async for event in trigger.run():
+            events.append(event.payload)
+
+    watching = asyncio.create_task(consume())
+    await asyncio.sleep(polls * trigger.polling_seconds + 3)
+    watching.cancel()
+    return events
+
+
 def test_s3_prefix_changes_fire_by_content(s3_client: Any) -> None:
     trigger = DatastoreChangeTrigger("watched_s3", "", polling_seconds=0.1, parameter="input_path")
     events = asyncio.run(asyncio.wait_for(_watch(trigger, s3_client), timeout=120))
@@ -111,3 +124,8 @@ def test_s3_prefix_changes_fire_by_content(s3_client: Any) -> None:
     assert all(event["datastore"] == "watched_s3" and event["parameter"] == "input_path" for event in events)
     # A stored checksum, not a download, told the contents apart.
     assert events[1]["digests"]["before.csv"].startswith("s3:")
+
+    # The triggerer restarts (a new trigger object): what landed meanwhile still fires, once.
+    s3_client.put_object(Bucket=BUCKET, Key="drop/late.csv", Body=b"late\n")
+    restarted = DatastoreChangeTrigger("watched_s3", "", polling_seconds=0.1, parameter="input_path")
+    assert [event["path"] for event in asyncio.run(_first_events(restarted, 5))] == ["late.csv"]
