@@ -86,11 +86,13 @@ def submit(
     with api_client(api_url, token, username, password) as client:
         try:
             if endpoint:
+                from airflow_ml_provider.endpoints.store import EndpointStore
                 from airflow_ml_provider.endpoints.versions import submit_endpoint
 
+                published = EndpointStore().endpoint(endpoint).dag_id
+                if dag_id and dag_id != published:
+                    raise EndpointError(f'endpoint "{endpoint}" publishes "{published}", not "{dag_id}"')
                 run = submit_endpoint(client, endpoint, version, parse_params(param or []), **options)
-                if dag_id and dag_id != run.dag_id:
-                    raise EndpointError(f'endpoint "{endpoint}" publishes "{run.dag_id}", not "{dag_id}"')
             else:
                 assert dag_id is not None
                 run = client.submit(dag_id, parse_params(param or []), **options)
