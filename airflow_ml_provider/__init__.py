@@ -21,27 +21,33 @@ _EXPORTS = {
     "Environment": "airflow_ml_provider.pipeline.environment",
     "Datastore": "airflow_ml_provider.datastore",
     "DataTransferStep": "airflow_ml_provider.pipeline.transfer",
+    "DatastoreSchedule": "airflow_ml_provider.schedules.datastore",
+    "output_asset": "airflow_ml_provider.assets",
 }
 
 __all__ = [
     "DataReference",
     "DataTransferStep",
     "Datastore",
+    "DatastoreSchedule",
     "Environment",
     "EstimatorStep",
     "PipelineData",
     "PipelineDefinitionError",
     "PipelineParameter",
     "PythonScriptStep",
+    "output_asset",
 ]
 
 if TYPE_CHECKING:
+    from airflow_ml_provider.assets import output_asset
     from airflow_ml_provider.datastore import Datastore
     from airflow_ml_provider.pipeline.data import DataReference, PipelineData, PipelineParameter
     from airflow_ml_provider.pipeline.environment import Environment
     from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
     from airflow_ml_provider.pipeline.steps import EstimatorStep, PythonScriptStep
     from airflow_ml_provider.pipeline.transfer import DataTransferStep
+    from airflow_ml_provider.schedules.datastore import DatastoreSchedule
 
 
 def __getattr__(name: str) -> Any:

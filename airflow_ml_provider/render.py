@@ -7,6 +7,8 @@ from typing import Any, cast
 from airflow.sdk import DAG, Param, TaskGroup
 from airflow.sdk.definitions._internal.contextmanager import DagContext
 
+from airflow_ml_provider.assets import run_task_arguments
+from airflow_ml_provider.endpoints.runcheck import EndpointVersionCheck
 from airflow_ml_provider.operators.step import StepRunOperator
 from airflow_ml_provider.operators.transfer import DataTransferOperator
 from airflow_ml_provider.pipeline.data import PipelineParameter
@@ -172,6 +174,7 @@ def _render(step: Step, dag: DAG, graph: PipelineGraph) -> None:
             dag=dag,
             trigger_rule="none_failed",
             doc_md=f"Reuses the outputs of step **{step.name}** when nothing it depends on changed.",
+            pre_execute=EndpointVersionCheck(),
         )
         run = _run_task(step, dag, graph)
         reuse >> run
@@ -181,6 +184,7 @@ def _render(step: Step, dag: DAG, graph: PipelineGraph) -> None:
 
 
 def _run_task(step: Step, dag: DAG, graph: PipelineGraph) -> Any:
+    assets = run_task_arguments(list(step.outputs), dag.dag_id, dag.default_args or {})
     if isinstance(step, DataTransferStep):
         return DataTransferOperator(
             task_id="run",
@@ -188,6 +192,7 @@ def _run_task(step: Step, dag: DAG, graph: PipelineGraph) -> Any:
             pipeline=graph,
             dag=dag,
             doc_md=f"Copies **{step.source.name}** to **{step.destination.name}** (step **{step.name}**).",
+            **assets,
         )
     if isinstance(step, PythonScriptStep):
         return StepRunOperator(
@@ -197,5 +202,6 @@ def _run_task(step: Step, dag: DAG, graph: PipelineGraph) -> Any:
             dag=dag,
             doc_md=f"Runs `{step.script_name}` of step **{step.name}**.",
             **_queue_of(step),
+            **assets,
         )
     raise TypeError(f"no renderer for step kind {type(step).__name__}")

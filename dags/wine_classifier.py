@@ -31,7 +31,9 @@ from airflow_ml_provider import (
 samples_wine = DataReference(datastore="samples", path_on_datastore="wine.csv", name="samples_wine")
 holdout = DataReference(datastore="samples", path_on_datastore="holdout.csv", name="holdout")
 raw = PipelineData("raw_wine", is_directory=False)
-clean, features, model = PipelineData("clean"), PipelineData("features"), PipelineData("model")
+clean, features = PipelineData("clean"), PipelineData("features")
+# Each new model is an event of the Asset "wine_classifier/model" (dags/wine_model_report.py runs on it).
+model = PipelineData("model", asset=True)
 metrics, predictions = PipelineData("metrics"), PipelineData("predictions")
 
 with DAG(

@@ -62,10 +62,12 @@ def deployment_environment(home: Path, dags_folder: Path, port: int) -> dict[str
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         # New and changed DAG files are seen within seconds, not minutes.
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "3",
-        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
         "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+        # A busy test machine answers the execution API slower than the default 5 s.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "PYTHONWARNINGS": "ignore",
     }
@@ -135,13 +137,8 @@ class AirflowProcesses:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """One authenticated API call; the decoded JSON body (or None)."""
-        response = httpx.request(
-            method,
-            f"{self.api_url}{path}",
-            headers={"Authorization": f"Bearer {self.token()}"},
-            timeout=60,
-            **kwargs,
-        )
+        headers = {"Authorization": f"Bearer {self.token()}", **kwargs.pop("headers", {})}
+        response = httpx.request(method, f"{self.api_url}{path}", headers=headers, timeout=60, **kwargs)
         if response.status_code >= 400:
             raise AssertionError(f"{method} {path}: {response.status_code} {response.text[:2000]}")
         return response.json() if response.content else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tempfile
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from airflow_ml_provider.compute import run_on_target
 from airflow_ml_provider.compute.local import local_python
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook, ResolvedDatastore
+from airflow_ml_provider.lineage import StepLineage, StepLineageMixin
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_parameter
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
@@ -34,6 +36,7 @@ from airflow_ml_provider.runtime import (
     StepSpec,
 )
 from airflow_ml_provider.runtime.staging import local_path
+from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.sensors.reuse import fingerprint_claim
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.registry import register_model
@@ -67,7 +70,7 @@ def input_mode(declared: str | None, datastore: ResolvedDatastore) -> str:
     return "mount" if datastore.is_local else "download"
 
 
-class StepRunOperator(BaseOperator):
+class StepRunOperator(StepLineageMixin, BaseOperator):
     """Runs one step attempt and pushes its output references to XCom (as the return value).
 
     The return value is ``{output name: {uri, digest, size, files, produced_by}}``: JSON,
@@ -93,6 +96,9 @@ class StepRunOperator(BaseOperator):
             raise AirflowException(f'step "{step.name}": {error}') from None
         self._check_queue(target.name, target.queue)
         claim = fingerprint_claim(self.step, context["ti"])
+        self.lineage = StepLineage(
+            step.name, [spec.uri for spec in inputs], fingerprint=claim["base_key"] if claim else None
+        )
         tracking = self._open_tracking(context, target.name, claim)
         with tempfile.TemporaryDirectory(prefix=f"aml-{step.name}-") as work:
             spec = self._spec(context, inputs, outputs, work, tracking)
@@ -114,6 +120,11 @@ class StepRunOperator(BaseOperator):
                     self._close_tracking(tracking, succeeded=False)
                     raise
                 references = self._references(result, context)
+                self.lineage = replace(
+                    self.lineage,
+                    outputs=[str(reference["uri"]) for reference in references.values()],
+                    mlflow_run_id=tracking.run_id if tracking else None,
+                )
                 model_version = self._close_tracking(
                     tracking, succeeded=True, context=context, references=references
                 )
@@ -159,7 +170,7 @@ class StepRunOperator(BaseOperator):
         work: str,
         tracking: StepTracking | None,
     ) -> StepSpec:
-        step, params = self.step, context["params"]
+        step, params = self.step, run_parameters(context)
         environment = {
             f"AML_PARAMETER_{name}": _resolve_parameter(token, params)["value"]
             for name, token in step.params.items()
@@ -189,7 +200,7 @@ class StepRunOperator(BaseOperator):
             tracking = open_for_task(
                 step,
                 ti,
-                context["params"],
+                run_parameters(context),
                 fingerprint=claim["base_key"] if claim else "none",
                 compute_target=target,
                 warn=self.log.warning,

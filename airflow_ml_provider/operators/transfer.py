@@ -13,6 +13,7 @@ from airflow.sdk import BaseOperator, Context
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
+from airflow_ml_provider.lineage import StepLineage, StepLineageMixin
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.operators.step import pipeline_data_path
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
@@ -59,7 +60,7 @@ class _PeakMemory:
         return self.peak - self.start
 
 
-class DataTransferOperator(BaseOperator):
+class DataTransferOperator(StepLineageMixin, BaseOperator):
     """Copies the step's source to its destination; returns ``{destination: reference}``.
 
     The reference has the same form as any step output's
@@ -127,6 +128,9 @@ class DataTransferOperator(BaseOperator):
                     "produced_by": produced_by,
                 }
             }
+            self.lineage = StepLineage(
+                step.name, [source.uri], [result.uri], fingerprint=claim["base_key"] if claim else None
+            )
             if store and claim:
                 key = commit_result(
                     store,

@@ -112,6 +112,9 @@ class PipelineData(_ModeMixin):
     datastore: str | None = None
     is_directory: bool = True
     mode: InputMode | None = None
+    # An Airflow Asset updated each time a step run writes this output: True names it
+    # "<dag_id>/<name>", a string names it so. Reused outputs update nothing.
+    asset: bool | str = False
     problem: PipelineDefinitionError | None = field(default=None, compare=False, repr=False, init=False)
 
     def __post_init__(self) -> None:
@@ -119,6 +122,7 @@ class PipelineData(_ModeMixin):
         try:
             check_name(self.name, what="PipelineData name", step=None, argument="name")
             _check_mode(self.mode, self.name)
+            _check_asset(self.asset, self.name)
         except PipelineDefinitionError as error:
             object.__setattr__(self, "problem", error)
 
@@ -138,6 +142,16 @@ class PipelineParameter:
 
 
 DataInput = DataReference | PipelineData
+
+
+def _check_asset(asset: object, name: str) -> None:
+    if isinstance(asset, bool) or (isinstance(asset, str) and asset.strip() and len(asset) <= 1500):
+        return
+    raise PipelineDefinitionError(
+        f"PipelineData {name!r}: asset must be True, False or an asset name, not {asset!r}.",
+        fix='Write asset=True (the asset is named "<dag_id>/<output>") or asset="a name".',
+        argument="asset",
+    )
 
 
 def _clean_datastore_path(path: str) -> str:

@@ -31,6 +31,7 @@ from airflow_ml_provider.caching.store import Decision, StepCacheStore
 from airflow_ml_provider.compute import target_image_digest
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
+from airflow_ml_provider.lineage import StepLineage, StepLineageMixin, step_input_uris
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.pipeline.data import DataReference
 from airflow_ml_provider.pipeline.describe import describe_step
@@ -39,6 +40,7 @@ from airflow_ml_provider.pipeline.steps import PythonScriptStep
 from airflow_ml_provider.references import StepInputError, produced_reference
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
+from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.step import (
     MODEL_VERSION_KEY,
@@ -46,6 +48,7 @@ from airflow_ml_provider.tracking.step import (
     open_for_task,
     record_reused_step,
 )
+from airflow_ml_provider.xcom_keys import REUSE_DECISION
 
 FINGERPRINT_KEY = "fingerprint"
 # The step's description (JSON) travels with the serialized DAG, for the UI plugin.
@@ -65,7 +68,7 @@ def lease_holder(ti: Any, step: str) -> str:
     return f"{ti.dag_id}|{ti.run_id}|{step}"
 
 
-class StepReuseSensor(BaseSensorOperator, SkipMixin):
+class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
     """Computes the step's fingerprint and decides: reuse, wait for another run, or run.
 
     - hit: pushes the cached output references (as its return value) and skips ``.run``;
@@ -125,6 +128,15 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
                 ti.xcom_push(key="return_value", value=hit.entry.outputs)
                 if hit.entry.produced_by.get(MODEL_VERSION_KEY):
                     ti.xcom_push(key=MODEL_VERSION_KEY, value=hit.entry.produced_by[MODEL_VERSION_KEY])
+                self.lineage = StepLineage(
+                    step.name,
+                    step_input_uris(step, self.pipeline, ti),
+                    [str(reference["uri"]) for reference in hit.entry.outputs.values()],
+                    fingerprint=base,
+                    cache_hit=True,
+                    source_run=hit.entry.produced_by.get("run_id"),
+                    mlflow_run_id=ti.xcom_pull(task_ids=ti.task_id, key=RUN_ID_KEY),
+                )
                 self.skip(ti=ti, tasks=[self.dag.get_task(step.task_ids["run"])])
                 return True
         holder = lease_holder(ti, step.name)
@@ -160,7 +172,7 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
             tracking = open_for_task(
                 step,
                 ti,
-                context["params"],
+                run_parameters(context),
                 fingerprint=base,
                 compute_target=step.compute_target,
                 warn=self.log.warning,
@@ -193,7 +205,7 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
             step=step_part(step),
             code=code_digests(step.source_directory, stat_cache),
             arguments=arguments_part(step),
-            params=params_part(step, dict(context["params"])),
+            params=params_part(step, run_parameters(context)),
             inputs=inputs,
             environment=environment_part(step, compute_kind, stat_cache, image_digest=image_digest),
         )
@@ -222,4 +234,8 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
     ) -> None:
         store.record(
             Decision(ti.dag_id, ti.run_id, self.step.name, decision, message, base, pre_image, time.time())
+        )
+        # Read by API clients (the run's step table), which cannot reach the step cache.
+        ti.xcom_push(
+            key=REUSE_DECISION, value={"decision": decision, "message": message, "fingerprint": base}
         )

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_ml_provider.run_conf import pipeline_run_tags, run_experiment
 from airflow_ml_provider.tracking.config import TrackingUnavailableError, resolve
 from airflow_ml_provider.tracking.runs import Tracker
 
@@ -78,10 +79,12 @@ def open_step_tracking(
     params: dict[str, str],
     warn: Callable[[str], None],
     pipeline_params: dict[str, str] | None = None,
+    run_tags: dict[str, str] | None = None,
 ) -> StepTracking | None:
     """The child run of this step attempt, or None when tracking is off (or optional and down).
 
-    ``pipeline_params`` (the DAG run's parameters) go on the parent run when it is created.
+    ``pipeline_params`` (the DAG run's parameters) and ``run_tags`` go on the parent run when
+    it is created.
     """
     if mode == "off":
         return None
@@ -95,6 +98,7 @@ def open_step_tracking(
             run_id,
             lock=lambda: _parent_lock(dag_id, run_id, holder),
             params=pipeline_params,
+            tags=run_tags,
         )
         child = tracker.start_step_run(experiment_id, parent_id, step, tags, params)
     except TrackingUnavailableError as error:
@@ -118,9 +122,10 @@ def open_for_task(
     """The MLflow run of one attempt of ``step`` (a run task or a reuse sensor), with its tags."""
     from airflow_ml_provider.tracking.params import pipeline_params, step_params
 
+    conf = run_conf_of(ti)
     return open_step_tracking(
         mode=step.tracking or "required",
-        experiment_name=step.experiment_name or ti.dag_id,
+        experiment_name=run_experiment(conf, step.experiment_name or ti.dag_id),
         dag_id=ti.dag_id,
         run_id=ti.run_id,
         step=step.name,
@@ -135,7 +140,14 @@ def open_for_task(
         params=step_params(step, values),
         warn=warn,
         pipeline_params=pipeline_params(values),
+        run_tags=pipeline_run_tags(conf),
     )
+
+
+def run_conf_of(ti: Any) -> dict[str, Any]:
+    """The conf of the DAG run a task instance belongs to ({} when it has none)."""
+    dag_run = ti.get_template_context().get("dag_run")
+    return dict(getattr(dag_run, "conf", None) or {})
 
 
 def record_reused_step(
@@ -167,7 +179,7 @@ class PipelineRunCloser:
         dag_run = context["dag_run"]
         try:
             tracker = Tracker(resolve())
-            name = self.experiment_name or dag_run.dag_id
+            name = run_experiment(dag_run.conf, self.experiment_name or dag_run.dag_id)
             experiment = tracker.call("get experiment", tracker.client.get_experiment_by_name, name)
             if experiment is None:
                 return
