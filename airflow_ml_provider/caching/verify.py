@@ -13,27 +13,29 @@ from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import storage_options_for
 
 
-def output_problem(name: str, reference: dict[str, Any], *, full: bool, cache: StatCache) -> str | None:
-    """Why a recorded output can no longer be reused, or None if it can."""
+def output_problem(
+    name: str, reference: dict[str, Any], *, full: bool, cache: StatCache, kind: str = "output"
+) -> str | None:
+    """Why a recorded output can no longer be reused (or read as an input), or None if it can."""
     uri = reference["uri"]
     local = local_path(uri)
     if local is not None:
         if not local.exists():
-            return f'output "{name}" is gone from {uri}'
+            return f'{kind} "{name}" is gone from {uri}'
         content = path_digest(local) if full else local_content_digest(local, cache)
         if (content.digest, content.size, content.files) != (
             reference["digest"],
             reference["size"],
             reference["files"],
         ):
-            return f'output "{name}" was altered at {uri}'
+            return f'{kind} "{name}" was altered at {uri}'
         return None
     fs, path = url_to_fs(uri, **storage_options_for(uri))
     fs.invalidate_cache()
     if not fs.exists(path):
-        return f'output "{name}" is gone from {uri}'
+        return f'{kind} "{name}" is gone from {uri}'
     found = fs.find(path, detail=True) if fs.isdir(path) else {path: fs.info(path)}
     size = sum(int(info.get("size") or 0) for info in found.values())
     if (size, len(found)) != (reference["size"], reference["files"]):
-        return f'output "{name}" was altered at {uri} (size or file count differs)'
+        return f'{kind} "{name}" was altered at {uri} (size or file count differs)'
     return None

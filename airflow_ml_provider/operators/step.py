@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
 from contextlib import nullcontext
 from pathlib import Path
@@ -11,14 +10,18 @@ from typing import Any
 from airflow.exceptions import AirflowException
 from airflow.sdk import BaseOperator, Context
 
+from airflow_ml_provider.caching import settings
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.settings import compute_queue_seconds
+from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import StepCacheStore
+from airflow_ml_provider.caching.verify import output_problem
 from airflow_ml_provider.compute import run_on_target
 from airflow_ml_provider.compute.local import local_python
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook, ResolvedDatastore
 from airflow_ml_provider.links import MlflowRunLink
+from airflow_ml_provider.locations import pipeline_data_path
 from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_parameter
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.graph import PipelineGraph
@@ -38,26 +41,6 @@ from airflow_ml_provider.sensors.reuse import fingerprint_claim
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.registry import register_model
 from airflow_ml_provider.tracking.step import MODEL_VERSION_KEY, RUN_ID_KEY, StepTracking, open_for_task
-
-PIPELINE_DATA_FOLDER = "pipeline-data"
-
-
-def safe_path_part(value: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", value)
-
-
-def pipeline_data_path(dag_id: str, run_id: str, step: str, attempt: int, output: str) -> str:
-    """Where a PipelineData output lives on its datastore: one place per run, step and attempt."""
-    return "/".join(
-        [
-            PIPELINE_DATA_FOLDER,
-            safe_path_part(dag_id),
-            safe_path_part(run_id),
-            step,
-            f"attempt-{attempt}",
-            output,
-        ]
-    )
 
 
 def input_mode(declared: str | None, datastore: ResolvedDatastore) -> str:
@@ -251,9 +234,25 @@ class StepRunOperator(BaseOperator):
             )
         reference = produced_reference(self.pipeline, self.step.name, data.name, context["ti"])
         datastore = DatastoreHook(data.datastore or "default").resolve()
+        self._check_staged_input(data.name, reference)
         return InputSpec(
             data.name, reference["uri"], input_mode(data.mode, datastore), datastore.storage_options
         )
+
+    def _check_staged_input(self, name: str, reference: dict[str, Any]) -> None:
+        """An input must still hold what its producer published (unchanged files are not re-read)."""
+        stat_cache = StatCache(settings.stat_cache_path())
+        try:
+            problem = output_problem(name, reference, full=False, cache=stat_cache, kind="input")
+        finally:
+            stat_cache.close()
+        if problem:
+            producer = reference.get("produced_by", {})
+            raise AirflowException(
+                f'step "{self.step.name}": {problem} since run {producer.get("run_id")} published it '
+                "(its recorded digest no longer matches). Nothing ran; run the pipeline again, "
+                "so that the producing step is checked and re-run."
+            )
 
     def _output_spec(self, data: PipelineData, context: Context) -> OutputSpec:
         datastore = DatastoreHook(data.datastore or "default").resolve()

@@ -14,7 +14,7 @@ from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
 from airflow_ml_provider.links import MlflowRunLink
-from airflow_ml_provider.operators.step import pipeline_data_path
+from airflow_ml_provider.locations import pipeline_data_path
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
@@ -96,7 +96,9 @@ class DataTransferOperator(BaseOperator):
                         destination,
                         source_is_directory=step.source_reference_type == "directory",
                         destination_is_directory=step.destination_is_directory,
-                        overwrite=step.overwrite or isinstance(step.destination, PipelineData),
+                        overwrite=step.overwrite,
+                        # A step output is never replaced: the cache may point at it.
+                        keep_existing=isinstance(step.destination, PipelineData),
                         log=self.log.info,
                     )
             except StoreError as error:

@@ -39,7 +39,7 @@ def run_step(spec: StepSpec, *, info: Log, warning: Log) -> StepResult:
         )
         published: dict[str, OutputRecord] = {}
         for name, staging in outputs.items():
-            published[name] = staging.publish()
+            published[name] = staging.publish(warning)
             info(f'output "{name}": published {published[name].uri} ({published[name].digest})')
         return StepResult(published, _imported_modules(record_file))
     finally:

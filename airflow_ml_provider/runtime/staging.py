@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from collections.abc import Callable
@@ -13,6 +12,7 @@ import fsspec
 from fsspec.core import url_to_fs
 
 from airflow_ml_provider.runtime.digest import ContentDigest, path_digest
+from airflow_ml_provider.runtime.publish import free_remote_path, publish_local, renamed_uri
 from airflow_ml_provider.runtime.spec import InputSpec, OutputRecord, OutputSpec
 
 Log = Callable[[str], None]
@@ -83,30 +83,26 @@ class OutputStaging:
         if spec.is_directory:
             self.path.mkdir()
 
-    def publish(self) -> OutputRecord:
+    def publish(self, log: Log) -> OutputRecord:
+        """Move the output to its place; a place already taken is kept and a fresh one used."""
         if not self.path.exists():
             raise StagingError(
                 f'output "{self.spec.name}": the script did not write it (expected a '
                 f"{'folder' if self.spec.is_directory else 'file'} at {self.path})."
             )
         content: ContentDigest = path_digest(self.path)
+        what = f'output "{self.spec.name}"'
         final = local_path(self.spec.uri)
         if final is not None:
-            if final.exists():
-                _remove(final)
-            os.replace(self.path, final)
+            published = publish_local(self.path, final, what=what, log=log)
             shutil.rmtree(self.root, ignore_errors=True)
+            uri = renamed_uri(self.spec.uri, final.name, published.name)
         else:
             fs, path = filesystem(self.spec.uri, self.spec.storage_options)
-            fs.put(str(self.path), path, recursive=self.spec.is_directory)
-        return OutputRecord(self.spec.uri, content.digest, content.size, content.files)
+            target = free_remote_path(fs, path, what=what, log=log)
+            fs.put(str(self.path), target, recursive=self.spec.is_directory)
+            uri = renamed_uri(self.spec.uri, path.rstrip("/").rpartition("/")[2], target.rpartition("/")[2])
+        return OutputRecord(uri, content.digest, content.size, content.files)
 
     def discard(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir():
-        shutil.rmtree(path)
-    else:
-        path.unlink()

@@ -1,0 +1,134 @@
+"""The reliability suite: bad definitions, injected faults and planted secrets, counted.
+
+Every case is recorded in a ledger as it runs; the figures are printed at the end of the
+pytest run (``pytest -m reliability``, or any run that includes this folder):
+
+    bad definitions: tried / refused clearly (DAG, step and argument named, no traceback)
+    faults:          injected / survived with nothing lost and nothing stale
+    secrets:         planted / found anywhere (logs, XCom, MLflow, cache DBs, pod requests, temp folders)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+
+@dataclass
+class Ledger:
+    definitions: dict[str, bool] = field(default_factory=dict)
+    faults: dict[str, bool] = field(default_factory=dict)
+    planted: set[str] = field(default_factory=set)
+    found: dict[str, set[str]] = field(default_factory=dict)
+    places_searched: set[str] = field(default_factory=set)
+
+    @contextlib.contextmanager
+    def definition(self, name: str) -> Iterator[None]:
+        """A bad definition: counted as refused clearly if the block's checks pass."""
+        self.definitions[name] = False
+        yield
+        self.definitions[name] = True
+
+    @contextlib.contextmanager
+    def fault(self, name: str) -> Iterator[None]:
+        """An injected fault: counted as survived if the block's checks (nothing lost or stale) pass."""
+        self.faults[name] = False
+        yield
+        self.faults[name] = True
+
+    def plant(self, secret: str) -> str:
+        self.planted.add(secret)
+        return secret
+
+    def search(self, place: str, text: str | bytes) -> list[str]:
+        """The planted secrets that appear in ``text`` (recorded as found in ``place``)."""
+        self.places_searched.add(place.split(":", 1)[0])
+        data = text if isinstance(text, bytes) else text.encode(errors="replace")
+        hits = [secret for secret in sorted(self.planted) if secret.encode() in data]
+        for secret in hits:
+            self.found.setdefault(secret, set()).add(place)
+        return hits
+
+    def search_tree(self, place: str, root: Path) -> list[str]:
+        """Planted secrets in any file under ``root`` (names and contents)."""
+        hits: set[str] = set()
+        if not root.exists():
+            return []
+        paths = [root] if root.is_file() else [p for p in root.rglob("*")]
+        for path in paths:
+            hits.update(self.search(f"{place}: {path}", str(path)))
+            if path.is_file() and not path.is_symlink():
+                with contextlib.suppress(OSError):
+                    hits.update(self.search(f"{place}: {path}", path.read_bytes()))
+        return sorted(hits)
+
+    def lines(self) -> list[str]:
+        refused = sum(self.definitions.values())
+        survived = sum(self.faults.values())
+        found = len(self.found)
+        places = ", ".join(sorted(self.places_searched)) or "nowhere"
+        return [
+            f"bad definitions: {len(self.definitions)} tried, {refused} refused clearly"
+            + (" (nothing accepted that would crash later)" if refused == len(self.definitions) else ""),
+            f"faults: {len(self.faults)} injected, {survived} survived"
+            + (": nothing lost, nothing stale" if survived == len(self.faults) else ""),
+            f"secrets: {len(self.planted)} planted, {found} found (searched: {places})"
+            + (": nothing leaked" if found == 0 else ""),
+        ]
+
+
+LEDGER = Ledger()
+
+
+@pytest.fixture
+def ledger() -> Ledger:
+    return LEDGER
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not (LEDGER.definitions or LEDGER.faults or LEDGER.planted):
+        return
+    terminalreporter.section("reliability figures")
+    for line in LEDGER.lines():
+        terminalreporter.write_line(line)
+    not_refused = sorted(name for name, ok in LEDGER.definitions.items() if not ok)
+    not_survived = sorted(name for name, ok in LEDGER.faults.items() if not ok)
+    for title, names in (("not refused clearly", not_refused), ("not survived", not_survived)):
+        if names:
+            terminalreporter.write_line(f"{title}: {', '.join(names)}")
+    for secret, places in sorted(LEDGER.found.items()):
+        terminalreporter.write_line(f"secret {secret[:4]}... found in: {'; '.join(sorted(places))[:500]}")
+
+
+def write_pipeline(
+    dags_folder: Path,
+    dag_id: str,
+    body: str,
+    scripts: dict[str, str] | None = None,
+    *,
+    default_args: str = '{"tracking": "off"}',
+) -> Path:
+    """A DAG file ``<dag_id>.py`` in the DAGs folder, its scripts in ``<dag_id>_steps/``.
+
+    ``body`` is the inside of ``with DAG(...)``.
+    """
+    steps = dags_folder / f"{dag_id}_steps"
+    steps.mkdir(exist_ok=True)
+    for name, text in (scripts or {}).items():
+        (steps / name).write_text(textwrap.dedent(text))
+    with (dags_folder / ".airflowignore").open("a") as ignore:
+        ignore.write(f"{dag_id}_steps/\n")
+    path = dags_folder / f"{dag_id}.py"
+    path.write_text(
+        "from airflow.sdk import DAG, Param\n"
+        "from airflow_ml_provider import (DataReference, DataTransferStep, Environment, EstimatorStep,\n"
+        "                                 PipelineData, PipelineParameter, PythonScriptStep)\n"
+        f'with DAG("{dag_id}", schedule=None, default_args={default_args}):\n'
+        + textwrap.indent(textwrap.dedent(body), "    ")
+    )
+    return path
