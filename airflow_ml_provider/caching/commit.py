@@ -53,7 +53,6 @@ def commit_result(
     store: StepCacheStore,
     *,
     base: str,
-    pre_image: dict[str, Any],
     dag_id: str,
     step: str,
     source_directory: Path,
@@ -66,6 +65,10 @@ def commit_result(
     """Store the step's result under its fingerprint; None (and a warning) if it cannot be."""
     if imported_modules is None:
         warn(f'step "{step}": the script exited without reporting its imports; result not cached')
+        return None
+    pre_image = store.pre_image(base)
+    if pre_image is None:
+        warn(f'step "{step}": fingerprint {base[:12]} has no stored pre-image any more; result not cached')
         return None
     outside = [
         module_key(m, base_directory)

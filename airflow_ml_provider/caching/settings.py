@@ -52,6 +52,11 @@ def cache_ttl_seconds() -> float | None:
     return value or None
 
 
+def decision_retention_seconds() -> float:
+    """How long re-run/reuse decisions are kept for explanations: the TTL, else 30 days."""
+    return cache_ttl_seconds() or 30 * 24 * 3600.0
+
+
 def verify_outputs() -> str:
     """``size`` (cheap: existence, size, file count) or ``digest`` (re-hash every output)."""
     return _get("verify_outputs", "size")

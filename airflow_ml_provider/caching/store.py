@@ -57,6 +57,15 @@ leases = Table(
     Column("expires_at", Float, nullable=False),
 )
 
+# One row per base key: decisions and the run task's claim name a pre-image by its digest.
+pre_images = Table(
+    "ml_step_cache_pre_image",
+    metadata,
+    Column("base_key", String(64), primary_key=True),
+    Column("pre_image", Text, nullable=False),
+    Column("used_at", Float, nullable=False, index=True),
+)
+
 decisions = Table(
     "ml_step_cache_decision",
     metadata,
@@ -228,8 +237,38 @@ class StepCacheStore:
         with self.engine.begin() as connection:
             connection.execute(delete(leases).where(leases.c.base_key == base, leases.c.holder == holder))
 
+    # pre-images
+    def put_pre_image(self, base: str, pre_image: dict[str, Any]) -> None:
+        """Keep the pre-image of ``base`` once (its digest is its key); mark it used now."""
+        now = time.time()
+        with self.engine.begin() as connection:
+            updated = connection.execute(
+                update(pre_images).where(pre_images.c.base_key == base).values(used_at=now)
+            ).rowcount
+            if not updated:
+                try:
+                    with connection.begin_nested():
+                        connection.execute(
+                            insert(pre_images).values(
+                                base_key=base, pre_image=json.dumps(pre_image, sort_keys=True), used_at=now
+                            )
+                        )
+                except IntegrityError:  # stored meanwhile by a parallel step: the same pre-image
+                    pass
+
+    def pre_image(self, base: str) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(pre_images.c.pre_image).where(pre_images.c.base_key == base)
+            ).first()
+        return json.loads(row.pre_image) if row is not None else None
+
     # decisions
     def record(self, decision: Decision) -> None:
+        """Record a decision (its pre-image by digest), and forget decisions past their retention."""
+        if decision.base_key and decision.pre_image is not None:
+            self.put_pre_image(decision.base_key, decision.pre_image)
+        cutoff = time.time() - settings.decision_retention_seconds()
         with self.engine.begin() as connection:
             connection.execute(
                 insert(decisions).values(
@@ -239,13 +278,31 @@ class StepCacheStore:
                     decision=decision.decision,
                     message=decision.message,
                     base_key=decision.base_key,
-                    pre_image=None if decision.pre_image is None else json.dumps(decision.pre_image),
+                    pre_image=None,
                     at=decision.at,
+                )
+            )
+            connection.execute(
+                delete(decisions).where(
+                    decisions.c.dag_id == decision.dag_id,
+                    decisions.c.step == decision.step,
+                    decisions.c.at < cutoff,
+                )
+            )
+            # Pre-images no decision names any more; entries keep their own.
+            connection.execute(
+                delete(pre_images).where(
+                    pre_images.c.used_at < cutoff,
+                    ~select(decisions.c.id).where(decisions.c.base_key == pre_images.c.base_key).exists(),
                 )
             )
 
     def decisions(self, dag_id: str, step: str, run_id: str | None = None) -> list[Decision]:
-        query = select(decisions).where(decisions.c.dag_id == dag_id, decisions.c.step == step)
+        query = (
+            select(decisions, pre_images.c.pre_image.label("stored_pre_image"))
+            .select_from(decisions.outerjoin(pre_images, decisions.c.base_key == pre_images.c.base_key))
+            .where(decisions.c.dag_id == dag_id, decisions.c.step == step)
+        )
         if run_id:
             query = query.where(decisions.c.run_id == run_id)
         with self.engine.connect() as connection:
@@ -258,7 +315,7 @@ class StepCacheStore:
                     row.decision,
                     row.message,
                     row.base_key,
-                    json.loads(row.pre_image) if row.pre_image else None,
+                    _pre_image_of(row),
                     row.at,
                 )
                 for row in rows
@@ -275,3 +332,9 @@ class StepCacheStore:
             query = query.where(decisions.c.dag_id == dag_id)
         with self.engine.connect() as connection:
             return {row[0]: (int(row[1]), float(row[2])) for row in connection.execute(query)}
+
+
+def _pre_image_of(row: Any) -> dict[str, Any] | None:
+    """A decision's pre-image: by its digest (older rows held their own copy)."""
+    text = row.stored_pre_image or row.pre_image
+    return json.loads(text) if text else None

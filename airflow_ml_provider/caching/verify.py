@@ -7,6 +7,7 @@ from typing import Any
 from fsspec.core import url_to_fs
 
 from airflow_ml_provider.caching.content import local_content_digest
+from airflow_ml_provider.caching.remote import remote_content_digest
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.runtime.digest import path_digest
 from airflow_ml_provider.runtime.staging import local_path
@@ -39,3 +40,14 @@ def output_problem(
     if (size, len(found)) != (reference["size"], reference["files"]):
         return f'{kind} "{name}" was altered at {uri} (size or file count differs)'
     return None
+
+
+def reference_digest(uri: str, storage_options: dict[str, Any], *, datastore: str, cache: StatCache) -> str:
+    """The fingerprint digest of data a ``DataReference`` names (local: through the stat cache).
+
+    Raises FileNotFoundError for local data that is not there, StoreError for remote failures.
+    """
+    local = local_path(uri)
+    if local is None:
+        return remote_content_digest(uri, storage_options, datastore=datastore).digest
+    return local_content_digest(local, cache).digest

@@ -15,7 +15,7 @@ from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.settings import compute_queue_seconds
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import StepCacheStore
-from airflow_ml_provider.caching.verify import output_problem
+from airflow_ml_provider.caching.verify import output_problem, reference_digest
 from airflow_ml_provider.compute import run_on_target
 from airflow_ml_provider.compute.local import local_python
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
@@ -37,6 +37,7 @@ from airflow_ml_provider.runtime import (
     StepSpec,
 )
 from airflow_ml_provider.runtime.staging import local_path
+from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.sensors.reuse import fingerprint_claim
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.registry import register_model
@@ -100,11 +101,13 @@ class StepRunOperator(BaseOperator):
                 model_version = self._close_tracking(
                     tracking, succeeded=True, context=context, references=references
                 )
-                if store and claim:
+                changed = changed_references(step, store, claim["base_key"]) if store and claim else []
+                for change in changed:
+                    self.log.warning(f'step "{step.name}": {change}; its result is not cached')
+                if store and claim and not changed:
                     key = commit_result(
                         store,
                         base=claim["base_key"],
-                        pre_image=claim["pre_image"],
                         dag_id=context["ti"].dag_id,
                         step=step.name,
                         source_directory=step.source_directory,
@@ -269,6 +272,34 @@ class StepRunOperator(BaseOperator):
         return {
             name: {**record.to_dict(), "produced_by": produced_by} for name, record in result.outputs.items()
         }
+
+
+def changed_references(step: Any, store: StepCacheStore, base: str) -> list[str]:
+    """The ``DataReference`` inputs whose data differs now from what the fingerprint was made of.
+
+    A result is cached under its fingerprint only if it was made from the data that
+    fingerprint names: data that changed while the step ran makes it a one-off.
+    """
+    expected = (store.pre_image(base) or {}).get("inputs", {})
+    changed = []
+    stat_cache = StatCache(settings.stat_cache_path())
+    try:
+        for data in step.inputs:
+            if not isinstance(data, DataReference) or data.name not in expected:
+                continue
+            datastore = DatastoreHook(data.datastore).resolve()
+            uri = datastore.uri(data.path_on_datastore)
+            try:
+                now = reference_digest(
+                    uri, datastore.storage_options, datastore=datastore.name, cache=stat_cache
+                )
+            except (FileNotFoundError, StoreError) as error:
+                now = f"unreadable: {error}"
+            if now != expected[data.name]:
+                changed.append(f'input "{data.name}" at {uri} changed while the step ran')
+    finally:
+        stat_cache.close()
+    return changed
 
 
 def _resolve_parameter(token: ArgumentToken, params: Any) -> dict[str, str]:

@@ -15,6 +15,7 @@ from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.locations import pipeline_data_path
+from airflow_ml_provider.operators.step import changed_references
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
@@ -129,11 +130,13 @@ class DataTransferOperator(BaseOperator):
                     "produced_by": produced_by,
                 }
             }
-            if store and claim:
+            changed = changed_references(step, store, claim["base_key"]) if store and claim else []
+            for change in changed:
+                self.log.warning(f'step "{step.name}": {change}; its result is not cached')
+            if store and claim and not changed:
                 key = commit_result(
                     store,
                     base=claim["base_key"],
-                    pre_image=claim["pre_image"],
                     dag_id=ti.dag_id,
                     step=step.name,
                     source_directory=step.base_directory,

@@ -10,7 +10,7 @@ from airflow.exceptions import AirflowException
 from airflow.sdk import BaseSensorOperator, Context, SkipMixin
 
 from airflow_ml_provider.caching import settings
-from airflow_ml_provider.caching.content import code_digests, local_content_digest
+from airflow_ml_provider.caching.content import code_digests
 from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, base_key, base_pre_image
 from airflow_ml_provider.caching.lookup import explain_miss, find_hit
 from airflow_ml_provider.caching.parts import (
@@ -20,9 +20,9 @@ from airflow_ml_provider.caching.parts import (
     step_part,
     transfer_pre_image,
 )
-from airflow_ml_provider.caching.remote import remote_content_digest
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import Decision, StepCacheStore
+from airflow_ml_provider.caching.verify import reference_digest
 from airflow_ml_provider.compute import target_image_digest
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
@@ -32,7 +32,6 @@ from airflow_ml_provider.pipeline.describe import describe_step
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
 from airflow_ml_provider.references import StepInputError, produced_reference
-from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.step import (
@@ -145,7 +144,8 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
             message = explain_miss(store, ti.dag_id, step.name, pre_image, stat_cache, step.base_directory)
         self.log.info(f'step "{step.name}": {message}')
         self._record(store, ti, "run", message, base, pre_image)
-        ti.xcom_push(key=FINGERPRINT_KEY, value={"base_key": base, "pre_image": pre_image, "holder": holder})
+        # The pre-image is in the store (by its digest): XCom carries only the digest.
+        ti.xcom_push(key=FINGERPRINT_KEY, value={"base_key": base, "holder": holder})
         return True
 
     def _track_reuse(self, context: Context, produced_by: dict[str, Any], base: str) -> None:
@@ -198,11 +198,9 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
             return str(produced_reference(self.pipeline, self.step.name, data.name, context["ti"])["digest"])
         datastore = DatastoreHook(data.datastore).resolve()
         uri = datastore.uri(data.path_on_datastore)
-        local = local_path(uri)
-        if local is None:
-            return remote_content_digest(uri, datastore.storage_options, datastore=datastore.name).digest
         try:
-            return local_content_digest(local, stat_cache).digest
+            options = datastore.storage_options
+            return reference_digest(uri, options, datastore=datastore.name, cache=stat_cache)
         except FileNotFoundError:
             raise UnfingerprintableError(f'input "{data.name}": {uri} does not exist') from None
 
