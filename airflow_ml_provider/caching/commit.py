@@ -75,7 +75,7 @@ def commit_result(
         for m in imported_modules
         if not Path(m).is_relative_to(source_directory)
     ]
-    stat_cache = StatCache(settings.stat_cache_path())
+    stat_cache = StatCache(settings.stat_cache_path(), warn)
     try:
         modules = module_digests(outside, stat_cache, base_directory)
     finally:

@@ -67,5 +67,12 @@ def compute_queue_seconds() -> float:
     return float(_get("compute_queue_seconds", "300"))
 
 
+def on_cache_error() -> str:
+    """``fail`` (default): a step whose cache database is unusable fails with the way to recover;
+    ``run_uncached``: it runs without the cache, with a warning."""
+    return _get("on_cache_error", "fail")
+
+
 def stat_cache_path() -> str:
-    return str(provider_home() / "stat-cache.db")
+    """The stat cache: a SQLite file on this machine (it maps inodes, meaningless elsewhere)."""
+    return _get("stat_cache_path", str(provider_home() / "stat-cache.db"))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -26,6 +28,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    make_url,
     select,
     update,
 )
@@ -120,22 +123,76 @@ def _entry(row: Any) -> CacheEntry:
     )
 
 
+# What SQLite says of a file that is not (or no longer) a usable database.
+_DAMAGED = ("malformed", "not a database", "corrupt", "disk i/o error")
+
+
+class StepCacheDamagedError(RuntimeError):
+    """The step cache's database file is damaged: says which file and how to recover."""
+
+    def __init__(self, location: str, cause: str) -> None:
+        self.location = location
+        super().__init__(
+            f"the step cache database {location} is damaged ({cause}). Recover with "
+            "`airflow-ml cache clear --all`, which sets the damaged file aside and creates a new "
+            "one (cached results are computed again), or set [ml_pipelines] on_cache_error = "
+            "run_uncached (AIRFLOW__ML_PIPELINES__ON_CACHE_ERROR=run_uncached) to run steps "
+            "without the cache, with a warning, meanwhile."
+        )
+
+
+def sqlite_file(url: str) -> Path | None:
+    return Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
+
+
 @cache
 def _engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    database = sqlite_file(url)
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 60})
 
         @event.listens_for(engine, "connect")
         def _pragmas(connection: Any, _: Any) -> None:
             connection.execute("pragma journal_mode=wal")
             connection.execute("pragma busy_timeout=60000")
+
+        @event.listens_for(engine, "handle_error")
+        def _damaged(context: Any) -> None:
+            cause = str(context.original_exception)
+            if any(marker in cause.lower() for marker in _DAMAGED):
+                raise StepCacheDamagedError(str(database), cause) from None
+
     else:
         engine = create_engine(url, pool_pre_ping=True)
     metadata.create_all(engine)
     return engine
+
+
+def unreachable_store(error: Exception) -> str:
+    """An unreachable cache database in words, without the password of its URL."""
+    location = make_url(settings.cache_url()).render_as_string(hide_password=True)
+    cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:300]
+    return (
+        f"the step cache database {location} cannot be used ({cause}). Check [ml_pipelines] "
+        "cache_url, or set on_cache_error = run_uncached to run steps without the cache meanwhile"
+    )
+
+
+def set_aside_damaged(url: str) -> Path | None:
+    """Move a damaged SQLite cache file (and its WAL files) aside; returns where, None if not SQLite."""
+    database = sqlite_file(url)
+    if database is None:
+        return None
+    with suppress(Exception):  # close pooled connections to the old file, if it was ever opened
+        _engine(url).dispose()
+    _engine.cache_clear()
+    aside = database.with_name(f"{database.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        part = Path(f"{database}{suffix}")
+        if part.exists():
+            part.rename(f"{aside}{suffix}")
+    return aside
 
 
 class StepCacheStore:
@@ -222,6 +279,14 @@ class StepCacheStore:
                 return None
             row = connection.execute(select(leases.c.holder).where(leases.c.base_key == base)).first()
         return row.holder if row is not None else self.try_lease(base, holder, seconds)
+
+    def live_holder(self, base: str) -> str | None:
+        """Who holds a live lease on ``base`` now (None: free, or its holder's lease expired)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(leases.c.holder).where(leases.c.base_key == base, leases.c.expires_at >= time.time())
+            ).first()
+        return row.holder if row is not None else None
 
     def renew_lease(self, base: str, holder: str, seconds: float) -> bool:
         with self.engine.begin() as connection:

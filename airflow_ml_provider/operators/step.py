@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
@@ -101,7 +102,11 @@ class StepRunOperator(BaseOperator):
                 model_version = self._close_tracking(
                     tracking, succeeded=True, context=context, references=references
                 )
-                changed = changed_references(step, store, claim["base_key"]) if store and claim else []
+                changed = (
+                    changed_references(step, store, claim["base_key"], self.log.warning)
+                    if store and claim
+                    else []
+                )
                 for change in changed:
                     self.log.warning(f'step "{step.name}": {change}; its result is not cached')
                 if store and claim and not changed:
@@ -244,7 +249,7 @@ class StepRunOperator(BaseOperator):
 
     def _check_staged_input(self, name: str, reference: dict[str, Any]) -> None:
         """An input must still hold what its producer published (unchanged files are not re-read)."""
-        stat_cache = StatCache(settings.stat_cache_path())
+        stat_cache = StatCache(settings.stat_cache_path(), self.log.warning)
         try:
             problem = output_problem(name, reference, full=False, cache=stat_cache, kind="input")
         finally:
@@ -274,7 +279,7 @@ class StepRunOperator(BaseOperator):
         }
 
 
-def changed_references(step: Any, store: StepCacheStore, base: str) -> list[str]:
+def changed_references(step: Any, store: StepCacheStore, base: str, warn: Callable[[str], None]) -> list[str]:
     """The ``DataReference`` inputs whose data differs now from what the fingerprint was made of.
 
     A result is cached under its fingerprint only if it was made from the data that
@@ -282,7 +287,7 @@ def changed_references(step: Any, store: StepCacheStore, base: str) -> list[str]
     """
     expected = (store.pre_image(base) or {}).get("inputs", {})
     changed = []
-    stat_cache = StatCache(settings.stat_cache_path())
+    stat_cache = StatCache(settings.stat_cache_path(), warn)
     try:
         for data in step.inputs:
             if not isinstance(data, DataReference) or data.name not in expected:

@@ -130,7 +130,11 @@ class DataTransferOperator(BaseOperator):
                     "produced_by": produced_by,
                 }
             }
-            changed = changed_references(step, store, claim["base_key"]) if store and claim else []
+            changed = (
+                changed_references(step, store, claim["base_key"], self.log.warning)
+                if store and claim
+                else []
+            )
             for change in changed:
                 self.log.warning(f'step "{step.name}": {change}; its result is not cached')
             if store and claim and not changed:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 from airflow.exceptions import AirflowException
 from airflow.sdk import BaseSensorOperator, Context, SkipMixin
+from sqlalchemy.exc import OperationalError
 
 from airflow_ml_provider.caching import settings
 from airflow_ml_provider.caching.content import code_digests
@@ -21,7 +23,12 @@ from airflow_ml_provider.caching.parts import (
     transfer_pre_image,
 )
 from airflow_ml_provider.caching.statcache import StatCache
-from airflow_ml_provider.caching.store import Decision, StepCacheStore
+from airflow_ml_provider.caching.store import (
+    Decision,
+    StepCacheDamagedError,
+    StepCacheStore,
+    unreachable_store,
+)
 from airflow_ml_provider.caching.verify import reference_digest
 from airflow_ml_provider.compute import target_image_digest
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
@@ -40,6 +47,7 @@ from airflow_ml_provider.tracking.step import (
     open_for_task,
     record_reused_step,
 )
+from airflow_ml_provider.triggers.lease import LeaseReleasedTrigger
 
 FINGERPRINT_KEY = "fingerprint"
 # The step's description (JSON) travels with the serialized DAG, for the UI plugin.
@@ -63,8 +71,8 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
     """Computes the step's fingerprint and decides: reuse, wait for another run, or run.
 
     - hit: pushes the cached output references (as its return value) and skips ``.run``;
-    - another run holds the lease on the same fingerprint: pokes again later
-      (reschedule mode: no worker slot held while waiting), then reuses;
+    - another run holds the lease on the same fingerprint: defers to the triggerer until that
+      lease is released or expires (no worker slot held, no reschedule), then decides again;
     - miss: takes the lease, pushes the fingerprint for ``.run`` to commit, lets it go.
     """
 
@@ -73,7 +81,6 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
 
     def __init__(self, *, step: PythonScriptStep, pipeline: PipelineGraph, **kwargs: Any) -> None:
         kwargs.setdefault("poke_interval", settings.reuse_poke_seconds())
-        kwargs.setdefault("mode", "reschedule")
         super().__init__(**kwargs)
         self.step = step
         self.pipeline = pipeline
@@ -85,10 +92,15 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
         return frozenset(super().get_serialized_fields() | {STEP_FIELD})
 
     def poke(self, context: Context) -> bool:
-        store = StepCacheStore()
-        stat_cache = StatCache(settings.stat_cache_path())
+        stat_cache = StatCache(settings.stat_cache_path(), self.log.warning)
         try:
-            return self._decide(context, store, stat_cache)
+            return self._decide(context, StepCacheStore(), stat_cache)
+        except (StepCacheDamagedError, OperationalError) as error:
+            problem = str(error) if isinstance(error, StepCacheDamagedError) else unreachable_store(error)
+            if settings.on_cache_error() == "run_uncached":
+                self.log.warning(f'step "{self.step.name}": {problem}; it runs without the cache')
+                return True
+            raise AirflowException(f'step "{self.step.name}": {problem}') from None
         finally:
             stat_cache.close()
 
@@ -126,14 +138,18 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
         if other is not None:
             self.log.info(
                 f'step "{step.name}": run {other.split("|")[1]} is computing the same fingerprint '
-                f"({base[:12]}); waiting for it, then reusing its result"
+                f"({base[:12]}); deferred until it is done, then reusing its result"
             )
             # Once per wait, so that the UI can say whom the step waits for.
             earlier = store.decisions(ti.dag_id, step.name, ti.run_id)
             if not earlier or earlier[-1].decision != "waiting":
                 message = f"waiting for run {other.split('|')[1]}, which is computing the same fingerprint"
                 self._record(store, ti, "waiting", message, base, None)
-            return False
+            self.defer(
+                trigger=LeaseReleasedTrigger(base, other, self.poke_interval),
+                method_name="resume_after_lease",
+                timeout=timedelta(seconds=self.timeout) if self.timeout else None,
+            )
         if not step.allow_reuse:
             message = "run: allow_reuse=False"
         elif not reuse_wanted:
@@ -147,6 +163,11 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
         # The pre-image is in the store (by its digest): XCom carries only the digest.
         ti.xcom_push(key=FINGERPRINT_KEY, value={"base_key": base, "holder": holder})
         return True
+
+    def resume_after_lease(self, context: Context, event: dict[str, Any] | None = None) -> None:
+        """The other run's lease is gone: decide again (its result, or the lease for this run)."""
+        if not self.poke(context):
+            raise AirflowException(f'step "{self.step.name}": no decision after waiting for the lease')
 
     def _track_reuse(self, context: Context, produced_by: dict[str, Any], base: str) -> None:
         """A reused step still gets its MLflow run, tagged reused_from, with the original metrics."""

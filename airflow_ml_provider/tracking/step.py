@@ -52,10 +52,15 @@ class StepTracking:
 def _parent_lock(dag_id: str, run_id: str, holder: str) -> Iterator[None]:
     """One creator of a DAG run's parent run across workers: a lease in the step cache store."""
     from airflow_ml_provider.caching.fingerprint import digest_of
-    from airflow_ml_provider.caching.store import StepCacheStore
+    from airflow_ml_provider.caching.store import StepCacheDamagedError, StepCacheStore
 
     # Lease keys are digests (64 characters), like fingerprints.
-    store, key = StepCacheStore(), digest_of(["mlflow-parent", dag_id, run_id])
+    key = digest_of(["mlflow-parent", dag_id, run_id])
+    try:
+        store = StepCacheStore()
+    except StepCacheDamagedError:  # the steps say so; the run is still tracked
+        yield
+        return
     deadline = time.monotonic() + 120
     while store.try_lease(key, holder, 60) is not None:
         if time.monotonic() > deadline:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -131,3 +132,71 @@ def test_a_result_made_while_its_raw_data_changed_is_not_cached(airflow_db, dags
         assert steps[0].status == "ran"
         assert StepCacheStore().list_entries(dag_id) == []
         assert 'input "raw" at' in "".join(capfd.readouterr())
+
+
+def damage(database: Path) -> None:
+    """Overwrite a SQLite file's pages after its header with junk: 'database disk image is malformed'."""
+    for suffix in ("-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+    size = database.stat().st_size
+    with database.open("r+b") as handle:
+        handle.seek(100)
+        handle.write(b"\xa5" * (size - 100))
+
+
+def test_a_damaged_stat_cache_is_rebuilt_and_a_damaged_step_cache_says_how_to_recover(
+    airflow_db, dags_folder, tmp_path, monkeypatch, ledger, capfd
+):
+    from typer.testing import CliRunner
+
+    from airflow_ml_provider.caching import store as store_module
+    from airflow_ml_provider.cli import app
+
+    dag_id = "rel_damaged_cache"
+    dag_file = write_pipeline(
+        dags_folder,
+        dag_id,
+        """
+        made = PipelineData("made")
+        PythonScriptStep(name="make", script_name="make.py", source_directory="rel_damaged_cache_steps",
+                         arguments=["--out", made], outputs=[made])
+        """,
+        {"make.py": TOUCH_OUTPUT},
+    )
+    cache_db, stat_db = tmp_path / "step-cache.db", tmp_path / "stat-cache.db"
+    monkeypatch.setenv("AIRFLOW__ML_PIPELINES__CACHE_URL", f"sqlite:///{cache_db}")
+    monkeypatch.setenv("AIRFLOW__ML_PIPELINES__STAT_CACHE_PATH", str(stat_db))
+    _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+    assert steps[0].status == "ran"
+    store_module._engine(f"sqlite:///{cache_db}").dispose()
+
+    with ledger.fault("stat cache database damaged (every pipeline stopped before the fix)"):
+        damage(stat_db)
+        _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+        assert steps[0].status == "reused"
+        assert "stat cache" in "".join(capfd.readouterr()) and stat_db.stat().st_size > 0
+
+    runner = CliRunner()
+    with ledger.fault("step cache database damaged: a clear error, then `cache clear --all`"):
+        store_module._engine(f"sqlite:///{cache_db}").dispose()
+        damage(cache_db)
+        _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+        log = "".join(capfd.readouterr())
+        assert steps[0].status == "failed"
+        assert f"the step cache database {cache_db} is damaged" in log
+        assert "airflow-ml cache clear --all" in log
+        listed = runner.invoke(app, ["cache", "list"])
+        assert listed.exit_code == 1 and "is damaged" in listed.output and "Traceback" not in listed.output
+        # The opt-in: run without the cache, with a warning.
+        monkeypatch.setenv("AIRFLOW__ML_PIPELINES__ON_CACHE_ERROR", "run_uncached")
+        _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+        assert steps[0].status == "ran"
+        assert "it runs without the cache" in "".join(capfd.readouterr())
+        monkeypatch.delenv("AIRFLOW__ML_PIPELINES__ON_CACHE_ERROR")
+        cleared = runner.invoke(app, ["cache", "clear", "--all"])
+        assert cleared.exit_code == 0, cleared.output
+        assert "set aside" in cleared.output
+        assert list(tmp_path.glob("step-cache.db.damaged-*"))
+        _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+        assert steps[0].status == "ran"
+        assert [e.step for e in StepCacheStore().list_entries(dag_id)] == ["make"]
