@@ -73,6 +73,11 @@ def on_cache_error() -> str:
     return _get("on_cache_error", "fail")
 
 
+def state_file_mode() -> str:
+    """Mode of the cache databases and the embedded MLflow store (octal; folders get x where r)."""
+    return _get("state_file_mode", "0600")
+
+
 def stat_cache_path() -> str:
     """The stat cache: a SQLite file on this machine (it maps inodes, meaningless elsewhere)."""
     return _get("stat_cache_path", str(provider_home() / "stat-cache.db"))

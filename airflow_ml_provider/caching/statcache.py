@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from airflow_ml_provider.private import private_file
 from airflow_ml_provider.runtime.digest import file_digest
 
 _SCHEMA = """
@@ -40,13 +41,13 @@ class StatCache:
     def __init__(self, database: str | os.PathLike[str], warn: Callable[[str], None] | None = None) -> None:
         self._warn = warn or log.warning
         self._path = Path(database)
-        self._path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as error:
             self._rebuild(error)
 
     def _open(self) -> sqlite3.Connection:
+        private_file(self._path)
         db = sqlite3.connect(str(self._path), timeout=30)
         try:
             db.execute("pragma journal_mode=wal")

@@ -35,6 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from airflow_ml_provider.caching import settings
+from airflow_ml_provider.private import private_file
 
 metadata = MetaData()
 
@@ -149,7 +150,7 @@ def sqlite_file(url: str) -> Path | None:
 def _engine(url: str) -> Engine:
     database = sqlite_file(url)
     if database is not None:
-        database.parent.mkdir(parents=True, exist_ok=True)
+        private_file(database)  # it holds pre-images: argument values, file digests
         engine = create_engine(url, connect_args={"timeout": 60})
 
         @event.listens_for(engine, "connect")

@@ -200,3 +200,32 @@ def test_a_damaged_stat_cache_is_rebuilt_and_a_damaged_step_cache_says_how_to_re
         _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
         assert steps[0].status == "ran"
         assert [e.step for e in StepCacheStore().list_entries(dag_id)] == ["make"]
+
+
+def test_cache_databases_and_the_embedded_mlflow_store_are_private(airflow_db, dags_folder, ledger):
+    import stat
+
+    from airflow_ml_provider.caching import settings
+    from airflow_ml_provider.settings import provider_home
+
+    dag_id = "rel_private_files"
+    dag_file = write_pipeline(
+        dags_folder,
+        dag_id,
+        """
+        made = PipelineData("made")
+        PythonScriptStep(name="make", script_name="make.py", source_directory="rel_private_files_steps",
+                         arguments=["--out", made], outputs=[made])
+        """,
+        {"make.py": TOUCH_OUTPUT},
+        default_args="{}",  # tracked, in the embedded MLflow store
+    )
+    home = provider_home()
+    with ledger.fault("cache DBs and MLflow store readable by every user (0644 before the fix)"):
+        _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+        assert steps[0].status == "ran"
+        files = [home / "step-cache.db", Path(settings.stat_cache_path()), home / "mlflow.db"]
+        for path in files:
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        for folder in (home, home / "mlartifacts"):
+            assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
