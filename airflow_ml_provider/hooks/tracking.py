@@ -10,6 +10,7 @@ from airflow.sdk import BaseHook
 from airflow_ml_provider.hooks.datastore import connection_fields
 from airflow_ml_provider.tracking.config import CONN_TYPE, TrackingConfig, embedded
 from airflow_ml_provider.tracking.config import tracking_conn_id as configured_conn_id
+from airflow_ml_provider.tracking.credentials import secured
 
 
 class TrackingHook(BaseHook):
@@ -43,9 +44,10 @@ class TrackingHook(BaseHook):
             credentials["MLFLOW_TRACKING_PASSWORD"] = connection.password
         if extra.get("token"):
             credentials["MLFLOW_TRACKING_TOKEN"] = str(extra["token"])
-        return TrackingConfig(
+        config = TrackingConfig(
             uri=uri,
             ui_url=extra.get("ui_url") or (uri if uri.startswith("http") else None),
             artifact_location=extra.get("artifact_location"),
             credentials=credentials,
         )
+        return secured(config)
