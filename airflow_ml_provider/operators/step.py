@@ -11,6 +11,7 @@ from typing import Any
 from airflow.exceptions import AirflowException
 from airflow.sdk import BaseOperator, Context
 
+from airflow_ml_provider.attempts import AttemptRecord, sweep
 from airflow_ml_provider.caching import settings
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.settings import compute_queue_seconds
@@ -37,12 +38,19 @@ from airflow_ml_provider.runtime import (
     StepResult,
     StepSpec,
 )
+from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.sensors.reuse import fingerprint_claim
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.registry import register_model
-from airflow_ml_provider.tracking.step import MODEL_VERSION_KEY, RUN_ID_KEY, StepTracking, open_for_task
+from airflow_ml_provider.tracking.step import (
+    MODEL_VERSION_KEY,
+    RUN_ID_KEY,
+    StepTracking,
+    end_if_running,
+    open_for_task,
+)
 
 
 def input_mode(declared: str | None, datastore: ResolvedDatastore) -> str:
@@ -67,6 +75,12 @@ class StepRunOperator(BaseOperator):
         self.step = step
         self.pipeline = pipeline
         self.mlflow_run_url: str | None = None
+        self._stopper = Stopper()
+
+    def on_kill(self) -> None:
+        """The task is being killed: stop the script's process group, its container or its pod."""
+        self.log.warning(f'step "{self.step.name}": killed; stopping its script')
+        self._stopper.stop()
 
     def execute(self, context: Context) -> dict[str, dict[str, Any]]:
         step = self.step
@@ -78,8 +92,18 @@ class StepRunOperator(BaseOperator):
             raise AirflowException(f'step "{step.name}": {error}') from None
         self._check_queue(target.name, target.queue)
         claim = fingerprint_claim(self.step, context["ti"])
+        sweep(end_if_running, self.log.warning)
         tracking = self._open_tracking(context, target.name, claim)
-        with tempfile.TemporaryDirectory(prefix=f"aml-{step.name}-") as work:
+        output_folders = [str(path.parent) for o in outputs if (path := local_path(o.uri)) is not None]
+        ti = context["ti"]
+        with (
+            tempfile.TemporaryDirectory(prefix=f"aml-{step.name}-") as work,
+            AttemptRecord(
+                f"{ti.dag_id} {ti.run_id} {step.name} try {ti.try_number}", work, output_folders
+            ) as record,
+        ):
+            if tracking is not None:
+                record.note(mlflow_run_id=tracking.run_id)
             spec = self._spec(context, inputs, outputs, work, tracking)
             store = StepCacheStore() if claim else None
             with LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext():
@@ -91,6 +115,7 @@ class StepRunOperator(BaseOperator):
                         warning=self.log.warning,
                         environment=step.environment,
                         base_directory=step.base_directory,
+                        stopper=self._stopper,
                     )
                 except (ScriptFailedError, StagingError) as error:
                     self._close_tracking(tracking, succeeded=False)
@@ -209,7 +234,7 @@ class StepRunOperator(BaseOperator):
             return None
         model_version = None
         try:
-            tracking.finish(succeeded, self.step.name)
+            tracking.finish(succeeded, self.step.name, killed=self._stopper.stopped)
             if succeeded and isinstance(self.step, EstimatorStep) and self.step.register_model and context:
                 model_version = register_model(
                     tracking,

@@ -10,6 +10,7 @@ from typing import Any
 from airflow.exceptions import AirflowException
 from airflow.sdk import BaseOperator, Context
 
+from airflow_ml_provider.attempts import AttemptRecord, sweep
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
@@ -20,11 +21,13 @@ from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
 from airflow_ml_provider.references import StepInputError, produced_reference
+from airflow_ml_provider.runtime.process import Stopper
+from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.runtime.transfer import Endpoint, TransferResult, transfer
 from airflow_ml_provider.sensors.reuse import fingerprint_claim
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
-from airflow_ml_provider.tracking.step import RUN_ID_KEY, StepTracking, open_for_task
+from airflow_ml_provider.tracking.step import RUN_ID_KEY, StepTracking, end_if_running, open_for_task
 
 STATS_KEY = "transfer_stats"
 
@@ -78,6 +81,12 @@ class DataTransferOperator(BaseOperator):
         self.step = step
         self.pipeline = pipeline
         self.mlflow_run_url: str | None = None
+        self._stopper = Stopper()
+
+    def on_kill(self) -> None:
+        """The task is being killed: stop copying (what was written is removed, nothing published)."""
+        self.log.warning(f'step "{self.step.name}": killed; stopping the copy')
+        self._stopper.stop()
 
     def execute(self, context: Context) -> dict[str, dict[str, Any]]:
         step, ti = self.step, context["ti"]
@@ -89,7 +98,19 @@ class DataTransferOperator(BaseOperator):
         claim = fingerprint_claim(self.step, context["ti"])
         tracking = self._open_tracking(context, claim)
         store = StepCacheStore() if claim else None
-        with LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext():
+        sweep(end_if_running, self.log.warning)
+        final = local_path(destination.uri)
+        record = AttemptRecord(
+            f"{ti.dag_id} {ti.run_id} {step.name} try {ti.try_number}",
+            "",
+            [str(final.parent)] if final is not None else [],
+        )
+        if tracking is not None:
+            record.content["mlflow_run_id"] = tracking.run_id
+        with (
+            record,
+            LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext(),
+        ):
             try:
                 with _PeakMemory() as memory:
                     result = transfer(
@@ -100,6 +121,7 @@ class DataTransferOperator(BaseOperator):
                         overwrite=step.overwrite,
                         # A step output is never replaced: the cache may point at it.
                         keep_existing=isinstance(step.destination, PipelineData),
+                        stopper=self._stopper,
                         log=self.log.info,
                     )
             except StoreError as error:

@@ -9,14 +9,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from airflow_ml_provider.runtime import bootstrap
-from airflow_ml_provider.runtime.process import run_script
+from airflow_ml_provider.runtime.process import Stopper, run_script
 from airflow_ml_provider.runtime.spec import OutputRecord, StepResult, StepSpec
 from airflow_ml_provider.runtime.staging import OutputStaging, stage_input
 
 Log = Callable[[str], None]
 
 
-def run_step(spec: StepSpec, *, info: Log, warning: Log) -> StepResult:
+def run_step(spec: StepSpec, *, info: Log, warning: Log, stopper: Stopper | None = None) -> StepResult:
     """Run one attempt of a step; outputs are published only if the script succeeded."""
     work = Path(spec.work_directory)
     work.mkdir(parents=True, exist_ok=True)
@@ -36,6 +36,7 @@ def run_step(spec: StepSpec, *, info: Log, warning: Log) -> StepResult:
             environment=_script_environment(spec),
             log_stdout=info,
             log_stderr=warning,
+            stopper=stopper,
         )
         published: dict[str, OutputRecord] = {}
         for name, staging in outputs.items():

@@ -33,6 +33,7 @@ import blake3
 from fsspec.core import url_to_fs
 
 from airflow_ml_provider.runtime.digest import ALGORITHM, manifest_digest
+from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.publish import free_remote_path, publish_local, renamed_uri
 from airflow_ml_provider.runtime.stores import StoreError, check_exists, with_retries
 
@@ -215,6 +216,7 @@ def transfer(
     destination_is_directory: bool,
     overwrite: bool = False,
     keep_existing: bool = False,
+    stopper: Stopper | None = None,
     log: Log = print,
     chunk: int = CHUNK,
     progress_seconds: float = PROGRESS_SECONDS,
@@ -295,6 +297,8 @@ def transfer(
         + (" (replacing what is there)" if existed and overwrite and not keep_existing else "")
     )
     copier = _Copier(source_fs, destination_fs, progress, chunk)
+    if stopper is not None:
+        stopper.on_stop(copier.cancelled.set)
     written: list[str] = []
     written_lock = threading.Lock()
 

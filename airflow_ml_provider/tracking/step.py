@@ -38,14 +38,32 @@ class StepTracking:
     def url(self) -> str | None:
         return self.tracker.config.run_url(self.experiment_id, self.run_id)
 
-    def finish(self, succeeded: bool, step: str) -> dict[str, float]:
+    def finish(self, succeeded: bool, step: str, *, killed: bool = False) -> dict[str, float]:
         """Close the run with the step's outcome; on success roll its metrics up to the parent."""
-        self.tracker.end_run(self.run_id, "FINISHED" if succeeded else "FAILED")
+        self.tracker.end_run(self.run_id, "FINISHED" if succeeded else "KILLED" if killed else "FAILED")
         if not succeeded:
             return {}
         metrics = self.tracker.metrics(self.run_id)
         self.tracker.roll_up(self.parent_id, step, metrics)
         return metrics
+
+
+def end_if_running(run_id: str, status: str = "KILLED") -> bool:
+    """End a step's MLflow run left RUNNING by a dead attempt; False if it was not (or is unknown).
+
+    Raises TrackingUnavailableError when the tracking server cannot be reached.
+    """
+    tracker = Tracker(resolve())
+    try:
+        run = tracker.call("get run", tracker.client.get_run, run_id)
+    except TrackingUnavailableError:
+        raise
+    except Exception:  # not in this tracking store (tracking moved, or the run was deleted)
+        return False
+    if run.info.status != "RUNNING":
+        return False
+    tracker.end_run(run_id, status)
+    return True
 
 
 @contextmanager

@@ -11,10 +11,17 @@ pytest run (``pytest -m reliability``, or any run that includes this folder):
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -132,3 +139,61 @@ def write_pipeline(
         + textwrap.indent(textwrap.dedent(body), "    ")
     )
     return path
+
+
+@dataclass
+class S3Endpoint:
+    endpoint: str
+    client: Any
+    bucket: str
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Endpoint]:
+    """A real S3 HTTP endpoint on loopback (moto's server), with one bucket."""
+    import boto3
+    from servers import free_port
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    endpoint = f"http://127.0.0.1:{port}"
+    client = boto3.client(
+        "s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    client.create_bucket(Bucket="reliability")
+    yield S3Endpoint(endpoint, client, "reliability")
+    server.terminate()
+    server.wait(timeout=20)
+
+
+@dataclass
+class MlflowServer:
+    uri: str
+    folder: Path  # its SQLite store and artifacts
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:
+    """A real ``mlflow server`` on loopback."""
+    from servers import start_server, stop
+
+    folder = tmp_path_factory.mktemp("mlflow-server")
+    uri, server = start_server(folder)
+    yield MlflowServer(uri, folder)
+    stop(server)
+
+
+def define_connection(name: str, connection: dict[str, Any]) -> None:
+    os.environ[f"AIRFLOW_CONN_{name.upper()}"] = json.dumps(connection)

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from conftest import write_pipeline
 
@@ -53,3 +61,100 @@ def test_waiting_for_another_runs_lease_is_deferred_to_a_trigger(
         assert "was released or expired" in log
         assert steps[0].status == "ran"
         assert [e.base_key for e in store.list_entries(dag_id)] == [entry.base_key]
+
+
+SLOW = """
+import argparse, os, time
+parser = argparse.ArgumentParser()
+parser.add_argument("--state"); parser.add_argument("--out")
+args = parser.parse_args()
+os.makedirs(args.out, exist_ok=True)
+open(os.path.join(args.out, "partial.txt"), "w").write("half\\n")
+with open(os.path.join(args.state, "pid"), "w") as f:
+    f.write(str(os.getpid()))
+deadline = time.time() + 120
+while time.time() < deadline and not os.path.exists(os.path.join(args.state, "release")):
+    with open(os.path.join(args.state, "heartbeat"), "a") as f:
+        f.write(".")
+    time.sleep(0.05)
+open(os.path.join(args.out, "done.txt"), "w").write("done\\n")
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "\nState:\tZ" not in state
+
+
+def _wait_until(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+def _start_dag_test(dag_id: str, dag_file: Path, log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "airflow", "dags", "test", dag_id, "-f", str(dag_file)],
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGTERM"])
+def test_a_killed_task_leaves_no_script_running_and_its_leftovers_are_swept(
+    airflow_db, dags_folder, tmp_path, ledger, signal_name
+):
+    from airflow_ml_provider.attempts import attempts_folder
+    from airflow_ml_provider.tracking.config import resolve
+    from airflow_ml_provider.tracking.runs import Tracker
+
+    dag_id = f"rel_killed_{signal_name.lower()}"
+    state = tmp_path / "state"
+    state.mkdir()
+    dag_file = write_pipeline(
+        dags_folder,
+        dag_id,
+        f"""
+        made = PipelineData("made")
+        PythonScriptStep(name="slow", script_name="slow.py", source_directory="{dag_id}_steps",
+                         arguments=["--state", "{state}", "--out", made], outputs=[made])
+        """,
+        {"slow.py": SLOW},
+        default_args="{}",  # tracked in the embedded MLflow store
+    )
+    before = set(attempts_folder().glob("*.json")) if attempts_folder().is_dir() else set()
+    fault = {
+        "SIGKILL": "the task process killed with SIGKILL while its script runs",
+        "SIGTERM": "the task asked to stop (SIGTERM: on_kill) while its script runs",
+    }[signal_name]
+    with ledger.fault(fault):
+        runner = _start_dag_test(dag_id, dag_file, tmp_path / "run.log")
+        _wait_until(lambda: (state / "pid").exists(), 180, (tmp_path / "run.log").read_text()[-3000:])
+        pid = int((state / "pid").read_text())
+        (record_file,) = set(attempts_folder().glob("*.json")) - before
+        record = json.loads(record_file.read_text())
+        os.killpg(runner.pid, getattr(signal, signal_name))
+        runner.wait(timeout=120)
+        # The script dies with the task: no orphan keeps writing.
+        _wait_until(lambda: not _alive(pid), 20, f"script {pid} still running after {signal_name}")
+        heartbeat = (state / "heartbeat").stat().st_size
+        time.sleep(0.5)
+        assert (state / "heartbeat").stat().st_size == heartbeat
+        assert not (Path(record["output_folders"][0]) / "made").exists(), "a killed step published"
+
+        # The next run task on this machine sweeps what the dead attempt left.
+        (state / "release").touch()
+        _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+        assert steps[0].status == "ran"
+        assert not Path(record["work_directory"]).exists()
+        assert not [p for p in Path(record["output_folders"][0]).iterdir() if p.name.startswith(".staging-")]
+        assert not record_file.exists()
+        run = Tracker(resolve()).client.get_run(record["mlflow_run_id"])
+        assert run.info.status in ("KILLED", "FAILED")
+        if signal_name == "SIGKILL":
+            assert run.info.status == "KILLED"  # ended by the sweep
