@@ -78,6 +78,26 @@ def state_file_mode() -> str:
     return _get("state_file_mode", "0600")
 
 
+def max_snapshot_files() -> int:
+    """The most files a step's code snapshot (``source_directory``) may hold."""
+    return int(_get("max_snapshot_files", "20000"))
+
+
+def max_snapshot_bytes() -> int:
+    """The most bytes a step's code snapshot may hold (default 1 GiB)."""
+    return int(_get("max_snapshot_bytes", str(1 << 30)))
+
+
+def allowed_source_roots() -> list[str]:
+    """Folders outside the DAG folder that steps' code may come from (``os.pathsep``-separated)."""
+    return [root for root in _get("allowed_source_roots", "").split(os.pathsep) if root.strip()]
+
+
+def tracking_probe_seconds() -> float:
+    """How long the first call to an MLflow server may take before it is taken as down."""
+    return float(_get("tracking_probe_seconds", "5"))
+
+
 def stat_cache_path() -> str:
     """The stat cache: a SQLite file on this machine (it maps inodes, meaningless elsewhere)."""
     return _get("stat_cache_path", str(provider_home() / "stat-cache.db"))

@@ -38,6 +38,7 @@ from airflow_ml_provider.runtime import (
     StepResult,
     StepSpec,
 )
+from airflow_ml_provider.runtime.commandline import CommandLineError
 from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
@@ -117,7 +118,7 @@ class StepRunOperator(BaseOperator):
                         base_directory=step.base_directory,
                         stopper=self._stopper,
                     )
-                except (ScriptFailedError, StagingError) as error:
+                except (ScriptFailedError, StagingError, CommandLineError) as error:
                     self._close_tracking(tracking, succeeded=False)
                     raise AirflowException(str(error)) from None
                 except BaseException:

@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from airflow_ml_provider.runtime.commandline import CommandLineError
 from airflow_ml_provider.runtime.execute import run_step
 from airflow_ml_provider.runtime.process import ScriptFailedError
 from airflow_ml_provider.runtime.secrets import with_secrets
@@ -49,7 +50,7 @@ def main(argv: list[str]) -> int:
             info=lambda line: print(line, flush=True),
             warning=lambda line: print(line, file=sys.stderr, flush=True),
         )
-    except (ScriptFailedError, StagingError) as error:
+    except (ScriptFailedError, StagingError, CommandLineError) as error:
         print(str(error), file=sys.stderr, flush=True)
         return 1
     result_file.parent.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,9 @@ from airflow.exceptions import AirflowException
 from airflow.sdk import BaseSensorOperator, Context, SkipMixin
 from sqlalchemy.exc import OperationalError
 
+from airflow_ml_provider.bundles import snapshot_limits
 from airflow_ml_provider.caching import settings
-from airflow_ml_provider.caching.content import code_digests
+from airflow_ml_provider.caching.content import SnapshotError, code_digests
 from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, base_key, base_pre_image
 from airflow_ml_provider.caching.lookup import explain_miss, find_hit
 from airflow_ml_provider.caching.parts import (
@@ -207,12 +208,19 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
             return transfer_pre_image(step, inputs)
         return base_pre_image(
             step=step_part(step),
-            code=code_digests(step.source_directory, stat_cache),
+            code=self._code(stat_cache),
             arguments=arguments_part(step),
             params=params_part(step, dict(context["params"])),
             inputs=inputs,
             environment=environment_part(step, compute_kind, stat_cache, image_digest=image_digest),
         )
+
+    def _code(self, stat_cache: StatCache) -> dict[str, str]:
+        step = self.step
+        try:
+            return code_digests(step.source_directory, stat_cache, snapshot_limits(step.base_directory))
+        except SnapshotError as error:
+            raise AirflowException(f'step "{step.name}": {error}') from None
 
     def _input_digest(self, data: Any, context: Context, stat_cache: StatCache) -> str:
         if not isinstance(data, DataReference):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_ml_provider.tracking.config import TrackingUnavailableError, resolve
+from airflow_ml_provider.tracking.probe import check_reachable
 from airflow_ml_provider.tracking.runs import Tracker
 
 TRACKING_MODES = ("required", "optional", "off")
@@ -53,7 +54,9 @@ def end_if_running(run_id: str, status: str = "KILLED") -> bool:
 
     Raises TrackingUnavailableError when the tracking server cannot be reached.
     """
-    tracker = Tracker(resolve())
+    config = resolve()
+    check_reachable(config, "", "")
+    tracker = Tracker(config)
     try:
         run = tracker.call("get run", tracker.client.get_run, run_id)
     except TrackingUnavailableError:
@@ -109,7 +112,9 @@ def open_step_tracking(
     if mode == "off":
         return None
     try:
-        tracker = Tracker(resolve())
+        config = resolve()
+        check_reachable(config, dag_id, run_id)
+        tracker = Tracker(config)
         experiment_id = tracker.experiment_id(experiment_name)
         holder = f"{dag_id}|{run_id}|{step}|{tags.get('try_number', '')}"
         parent_id = tracker.pipeline_run(
@@ -189,7 +194,9 @@ class PipelineRunCloser:
     def __call__(self, context: Any) -> None:
         dag_run = context["dag_run"]
         try:
-            tracker = Tracker(resolve())
+            config = resolve()
+            check_reachable(config, dag_run.dag_id, dag_run.run_id)
+            tracker = Tracker(config)
             name = self.experiment_name or dag_run.dag_id
             experiment = tracker.call("get experiment", tracker.client.get_experiment_by_name, name)
             if experiment is None:

@@ -33,6 +33,7 @@ class Ledger:
     planted: set[str] = field(default_factory=set)
     found: dict[str, set[str]] = field(default_factory=dict)
     places_searched: set[str] = field(default_factory=set)
+    measured: dict[str, str] = field(default_factory=dict)
 
     @contextlib.contextmanager
     def definition(self, name: str) -> Iterator[None]:
@@ -47,6 +48,10 @@ class Ledger:
         self.faults[name] = False
         yield
         self.faults[name] = True
+
+    def measure(self, name: str, figure: str) -> None:
+        """A figure worth printing with the others (a time, a size)."""
+        self.measured[name] = figure
 
     def plant(self, secret: str) -> str:
         self.planted.add(secret)
@@ -108,6 +113,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for title, names in (("not refused clearly", not_refused), ("not survived", not_survived)):
         if names:
             terminalreporter.write_line(f"{title}: {', '.join(names)}")
+    for name, figure in sorted(LEDGER.measured.items()):
+        terminalreporter.write_line(f"{name}: {figure}")
     for secret, places in sorted(LEDGER.found.items()):
         terminalreporter.write_line(f"secret {secret[:4]}... found in: {'; '.join(sorted(places))[:500]}")
 

@@ -158,3 +158,76 @@ def test_a_killed_task_leaves_no_script_running_and_its_leftovers_are_swept(
         assert run.info.status in ("KILLED", "FAILED")
         if signal_name == "SIGKILL":
             assert run.info.status == "KILLED"  # ended by the sweep
+
+
+def test_parameter_values_no_script_could_take_fail_the_step_clearly(airflow_db, dags_folder, ledger, capfd):
+    dag_id = "rel_bad_values"
+    dag_file = write_pipeline(
+        dags_folder,
+        dag_id,
+        """
+        one, two = PipelineData("one"), PipelineData("two")
+        PythonScriptStep(name="nul", script_name="make.py", source_directory="rel_bad_values_steps",
+                         arguments=["--out", one, "--name", PipelineParameter("name", default_value="a")],
+                         outputs=[one])
+        PythonScriptStep(name="huge", script_name="make.py", source_directory="rel_bad_values_steps",
+                         arguments=["--out", two, "--blob", PipelineParameter("blob", default_value="b")],
+                         outputs=[two])
+        """,
+        {"make.py": "import sys\nprint(len(sys.argv))\n"},
+    )
+    with ledger.fault("run conf values: a NUL byte, 300,000 characters (raw crashes before the fix)"):
+        _, steps = run_pipeline(dag_id, {"name": "a\0b", "blob": "x" * 300_000}, dag_file=str(dag_file))
+        assert {s.name: s.status for s in steps} == {"nul": "failed", "huge": "failed"}
+        log = "".join(capfd.readouterr())
+        assert 'step "nul": argument 3 cannot be given to the script: it holds a NUL byte' in log
+        assert 'step "huge": argument 3 cannot be given to the script: it is 300000 characters long' in log
+        assert "x" * 3000 not in log, "the value was written to the log whole"
+
+
+@pytest.fixture
+def hung_server():
+    """A tracking server that takes connections and never answers (not accepted, never read)."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+
+
+def test_a_hung_tracking_server_costs_seconds_and_is_asked_once_per_run(
+    airflow_db, dags_folder, monkeypatch, ledger, capfd, hung_server
+):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_MLFLOW_DEFAULT", json.dumps({"conn_type": "ml_tracking", "host": hung_server})
+    )
+    dag_id = "rel_hung_tracking"
+    dag_file = write_pipeline(
+        dags_folder,
+        dag_id,
+        """
+        one, two = PipelineData("one"), PipelineData("two")
+        PythonScriptStep(name="first", script_name="make.py", source_directory="rel_hung_tracking_steps",
+                         arguments=["--out", one], outputs=[one])
+        PythonScriptStep(name="second", script_name="make.py", source_directory="rel_hung_tracking_steps",
+                         arguments=["--out", two, "--after", one], inputs=[one], outputs=[two])
+        """,
+        {
+            "make.py": WRITE.replace(
+                'parser.add_argument("--out")', 'parser.add_argument("--out"); parser.add_argument("--after")'
+            )
+        },
+        default_args='{"tracking": "optional"}',
+    )
+    with ledger.fault('a hung MLflow server, tracking="optional" (382 s for 2 steps before the fix)'):
+        started = time.monotonic()
+        _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+        seconds = time.monotonic() - started
+        assert [s.status for s in steps] == ["ran", "ran"]
+        log = "".join(capfd.readouterr())
+        assert log.count("does not answer") == 1, "the server was probed more than once in one run"
+        assert 'step "second": running untracked (tracking="optional")' in log
+        assert "is known to be down in this pipeline run" in log
+        ledger.measure("hung MLflow server, 2-step pipeline with tracking=optional", f"{seconds:.0f} s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -114,6 +115,9 @@ def test_a_result_made_while_its_raw_data_changed_is_not_cached(airflow_db, dags
     raw_folder = airflow_db / "ml" / "datastores" / "default" / "samples" / dag_id
     raw_folder.mkdir(parents=True)
     (raw_folder / "raw.txt").write_text("row 1\n")
+    # Another writer reaches the same file by another name (the script's own path is read-only).
+    alias = airflow_db / f"{dag_id}-raw-alias.txt"
+    os.link(raw_folder / "raw.txt", alias)
     assert Datastore().resolve().uri(f"samples/{dag_id}") == raw_folder.as_uri()
     dag_file = write_pipeline(
         dags_folder,
@@ -122,7 +126,7 @@ def test_a_result_made_while_its_raw_data_changed_is_not_cached(airflow_db, dags
         raw = DataReference(datastore="default", path_on_datastore="samples/{dag_id}/raw.txt", name="raw")
         copy = PipelineData("copy")
         PythonScriptStep(name="read", script_name="read.py", source_directory="{dag_id}_steps",
-                         arguments=["--raw", raw, "--raw-file", "{raw_folder / "raw.txt"}", "--out", copy],
+                         arguments=["--raw", raw, "--raw-file", "{alias}", "--out", copy],
                          inputs=[raw], outputs=[copy])
         """,
         {"read.py": RAW_READER},

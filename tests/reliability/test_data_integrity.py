@@ -6,6 +6,7 @@ subprocesses.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -163,3 +164,148 @@ def test_an_input_altered_after_it_was_published_stops_its_reader(airflow_db, da
         log = "".join(capfd.readouterr())
         assert 'step "use": input "made" was altered at' in log
         assert StepCacheStore().list_entries(dag_id, "use") == []
+
+
+READ_CONFIG = """
+import argparse, os
+parser = argparse.ArgumentParser()
+parser.add_argument("--out")
+args = parser.parse_args()
+os.makedirs(args.out, exist_ok=True)
+with open(os.path.join(args.out, "value.txt"), "w") as f:
+    f.write(open(os.path.join("conf", "value.txt")).read())
+"""
+
+
+def test_a_symlinked_folder_in_source_directory_is_part_of_the_fingerprint(airflow_db, dags_folder, ledger):
+    dag_id = "rel_linked_config"
+    shared = dags_folder / "rel_linked_shared_conf"
+    shared.mkdir()
+    (shared / "value.txt").write_text("alpha=0.1\n")
+    dag_file = write_pipeline(
+        dags_folder,
+        dag_id,
+        """
+        made = PipelineData("made")
+        PythonScriptStep(name="read", script_name="read.py", source_directory="rel_linked_config_steps",
+                         arguments=["--out", made], outputs=[made])
+        """,
+        {"read.py": READ_CONFIG},
+    )
+    (dags_folder / f"{dag_id}_steps" / "conf").symlink_to(shared, target_is_directory=True)
+    with ledger.fault("a config changed under a folder symlinked into source_directory"):
+        _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+        assert steps[0].status == "ran"
+        (shared / "value.txt").write_text("alpha=0.2\n")
+        _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+        assert steps[0].status == "ran", "reused with the old config"
+        assert read_output(steps[0].outputs["made"]) == "alpha=0.2\n"
+        (decision,) = StepCacheStore().decisions(
+            dag_id, "read", steps[0].outputs["made"]["produced_by"]["run_id"]
+        )
+        assert "conf/value.txt changed" in decision.message
+
+
+def test_folder_links_that_loop_or_leave_the_dag_folder_and_oversized_code_are_refused(tmp_path, ledger):
+    from airflow_ml_provider.caching.content import SnapshotError, SnapshotLimits, code_digests
+    from airflow_ml_provider.caching.statcache import StatCache
+
+    bundle = tmp_path / "dags"
+    code = bundle / "steps"
+    code.mkdir(parents=True)
+    (code / "step.py").write_text("print(1)\n")
+    cache = StatCache(tmp_path / "stat.db")
+    limits = SnapshotLimits(max_files=50, max_bytes=1 << 20, roots=(bundle,))
+    with ledger.fault("a folder link in source_directory that loops back to it"):
+        (code / "loop").symlink_to(code, target_is_directory=True)
+        with pytest.raises(SnapshotError, match="a folder it is already inside"):
+            code_digests(code, cache, limits)
+        (code / "loop").unlink()
+    with ledger.fault("a folder link in source_directory to /etc"):
+        (code / "system").symlink_to("/etc", target_is_directory=True)
+        with pytest.raises(SnapshotError, match="outside the DAG folder"):
+            code_digests(code, cache, limits)
+        (code / "system").unlink()
+    with ledger.fault("100 files in a source_directory capped at 50"):
+        for index in range(100):
+            (code / f"data_{index}.csv").write_text("1\n")
+        with pytest.raises(SnapshotError, match="more than 50 files"):
+            code_digests(code, cache, limits)
+        (code / ".amlignore").write_text("*.csv\n")
+        assert set(code_digests(code, cache, limits)) == {"step.py", ".amlignore"}
+    cache.close()
+
+
+def test_moving_an_output_to_another_datastore_reruns_its_step(
+    airflow_db, dags_folder, tmp_path, monkeypatch, ledger
+):
+    dag_id = "rel_output_datastore"
+    lake = tmp_path / "lake2"
+    lake.mkdir()
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_REL_LAKE2",
+        json.dumps({"conn_type": "ml_datastore", "extra": {"base_uri": lake.as_uri()}}),
+    )
+    body = """
+        made = PipelineData("made"{datastore})
+        PythonScriptStep(name="make", script_name="make.py", source_directory="rel_output_datastore_steps",
+                         arguments=["--value", "same", "--out", made], outputs=[made])
+        """
+    dag_file = write_pipeline(dags_folder, dag_id, body.format(datastore=""), {"make.py": WRITE_VALUE})
+    with ledger.fault('PipelineData("made") moved to datastore "lake2"'):
+        _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+        assert steps[0].outputs["made"]["uri"].startswith(airflow_db.as_uri())
+        write_pipeline(
+            dags_folder, dag_id, body.format(datastore=', datastore="rel_lake2"'), {"make.py": WRITE_VALUE}
+        )
+        _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+        assert steps[0].status == "ran"
+        assert steps[0].outputs["made"]["uri"].startswith(lake.as_uri())
+        assert read_output(steps[0].outputs["made"]) == "same\n"
+
+
+PROBE = """
+import argparse, os
+parser = argparse.ArgumentParser()
+parser.add_argument("--raw"); parser.add_argument("--made"); parser.add_argument("--out")
+args = parser.parse_args()
+results = []
+for path in (args.raw, os.path.join(args.made, "value.txt"), os.path.join(args.made, "new.txt")):
+    try:
+        with open(path, "a") as f:
+            f.write("probe was here\\n")
+        results.append("written")
+    except OSError as error:
+        results.append(type(error).__name__)
+os.makedirs(args.out, exist_ok=True)
+open(os.path.join(args.out, "results.txt"), "w").write(" ".join(results) + "\\n")
+"""
+
+
+def test_mounted_inputs_are_read_only_to_the_script(airflow_db, dags_folder, ledger):
+    dag_id = "rel_read_only_inputs"
+    raw_folder = airflow_db / "ml" / "datastores" / "default" / "samples" / dag_id
+    raw_folder.mkdir(parents=True)
+    (raw_folder / "raw.txt").write_text("raw\\n")
+    dag_file = write_pipeline(
+        dags_folder,
+        dag_id,
+        f"""
+        raw = DataReference(datastore="default", path_on_datastore="samples/{dag_id}/raw.txt", name="raw",
+                            mode="mount")
+        made, probed = PipelineData("made"), PipelineData("probed")
+        PythonScriptStep(name="make", script_name="make.py", source_directory="{dag_id}_steps",
+                         arguments=["--value", "v", "--out", made], outputs=[made])
+        PythonScriptStep(name="probe", script_name="probe.py", source_directory="{dag_id}_steps",
+                         arguments=["--raw", raw, "--made", made, "--out", probed],
+                         inputs=[raw, made], outputs=[probed], allow_reuse=False)
+        """,
+        {"make.py": WRITE_VALUE, "probe.py": PROBE},
+    )
+    with ledger.fault("a step writing into its mounted inputs (raw data and a published output)"):
+        _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+        assert [s.status for s in steps] == ["ran", "ran"]
+        assert read_output(steps[1].outputs["probed"], "results.txt").split() == ["OSError"] * 3
+        assert (raw_folder / "raw.txt").read_text() == "raw\\n"
+        assert read_output(steps[0].outputs["made"]) == "v\\n"
+        assert sorted(p.name for p in local_path(steps[0].outputs["made"]["uri"]).iterdir()) == ["value.txt"]
