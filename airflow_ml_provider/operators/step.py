@@ -17,7 +17,7 @@ from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.settings import compute_queue_seconds
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import StepCacheStore
-from airflow_ml_provider.caching.verify import output_problem, reference_digest
+from airflow_ml_provider.caching.verify import STORE_DIGEST, output_problem, reference_digest, store_digest
 from airflow_ml_provider.compute import run_on_target
 from airflow_ml_provider.compute.local import local_python
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
@@ -124,7 +124,7 @@ class StepRunOperator(BaseOperator):
                 except BaseException:
                     self._close_tracking(tracking, succeeded=False)
                     raise
-                references = self._references(result, context)
+                references = self._references(result, context, outputs)
                 model_version = self._close_tracking(
                     tracking, succeeded=True, context=context, references=references
                 )
@@ -298,11 +298,19 @@ class StepRunOperator(BaseOperator):
         ti = context["ti"]
         return {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id, "try": ti.try_number}
 
-    def _references(self, result: StepResult, context: Context) -> dict[str, dict[str, Any]]:
+    def _references(
+        self, result: StepResult, context: Context, outputs: list[OutputSpec]
+    ) -> dict[str, dict[str, Any]]:
         produced_by = self._produced_by(context)
-        return {
-            name: {**record.to_dict(), "produced_by": produced_by} for name, record in result.outputs.items()
-        }
+        options = {output.name: output.storage_options for output in outputs}
+        references = {}
+        for name, record in result.outputs.items():
+            reference = {**record.to_dict(), "produced_by": produced_by}
+            checksums = store_digest(record.uri, options.get(name, {}))
+            if checksums:
+                reference[STORE_DIGEST] = checksums
+            references[name] = reference
+        return references
 
 
 def changed_references(step: Any, store: StepCacheStore, base: str, warn: Callable[[str], None]) -> list[str]:

@@ -13,6 +13,7 @@ from airflow.sdk import BaseOperator, Context
 from airflow_ml_provider.attempts import AttemptRecord, sweep
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.store import StepCacheStore
+from airflow_ml_provider.caching.verify import STORE_DIGEST, store_digest
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.locations import pipeline_data_path
@@ -152,6 +153,9 @@ class DataTransferOperator(BaseOperator):
                     "produced_by": produced_by,
                 }
             }
+            checksums = store_digest(result.uri, destination.storage_options)
+            if checksums:
+                references[step.destination.name][STORE_DIGEST] = checksums
             changed = (
                 changed_references(step, store, claim["base_key"], self.log.warning)
                 if store and claim

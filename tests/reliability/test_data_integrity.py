@@ -309,3 +309,55 @@ def test_mounted_inputs_are_read_only_to_the_script(airflow_db, dags_folder, led
         assert (raw_folder / "raw.txt").read_text() == "raw\\n"
         assert read_output(steps[0].outputs["made"]) == "v\\n"
         assert sorted(p.name for p in local_path(steps[0].outputs["made"]["uri"]).iterdir()) == ["value.txt"]
+
+
+def test_an_s3_output_rewritten_with_other_bytes_of_the_same_size_is_not_reused(
+    airflow_db, dags_folder, monkeypatch, ledger, s3_endpoint
+):
+    from airflow_ml_provider.caching.statcache import StatCache
+    from airflow_ml_provider.caching.verify import output_problem
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_REL_S3_OUT",
+        json.dumps(
+            {
+                "conn_type": "ml_datastore",
+                "login": "key",
+                "password": "secret",
+                "extra": {"base_uri": f"s3://{s3_endpoint.bucket}/out", "endpoint_url": s3_endpoint.endpoint},
+            }
+        ),
+    )
+    dag_id = "rel_s3_rewritten"
+    dag_file = write_pipeline(
+        dags_folder,
+        dag_id,
+        """
+        made = PipelineData("made", datastore="rel_s3_out")
+        PythonScriptStep(name="make", script_name="make.py", source_directory="rel_s3_rewritten_steps",
+                         arguments=["--value", "original", "--out", made], outputs=[made])
+        """,
+        {"make.py": WRITE_VALUE},
+    )
+    with ledger.fault("an S3 output rewritten with other bytes of the same size"):
+        _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+        made = steps[0].outputs["made"]
+        assert made["uri"].startswith("s3://") and made["store_digest"]
+        key = made["uri"].split(f"s3://{s3_endpoint.bucket}/", 1)[1] + "/value.txt"
+        assert (
+            s3_endpoint.client.get_object(Bucket=s3_endpoint.bucket, Key=key)["Body"].read() == b"original\n"
+        )
+        s3_endpoint.client.put_object(Bucket=s3_endpoint.bucket, Key=key, Body=b"tampered\n")
+        _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
+        assert steps[0].status == "ran", "reused an output whose bytes changed"
+        fresh = steps[0].outputs["made"]
+        assert fresh["uri"] != made["uri"]
+
+    with ledger.fault("verify_outputs=digest re-hashes an S3 output's bytes"):
+        cache = StatCache(airflow_db / "ml" / "verify-test-stat.db")
+        assert output_problem("made", fresh, full=True, cache=cache) is None
+        wrong = {**fresh, "digest": "blake3:" + "0" * 64}
+        # The store's checksums still match; only re-reading the bytes finds the difference.
+        assert output_problem("made", wrong, full=False, cache=cache) is None
+        assert "its bytes differ" in (output_problem("made", wrong, full=True, cache=cache) or "")
+        cache.close()
