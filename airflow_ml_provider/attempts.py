@@ -5,7 +5,8 @@ temporary work folder, the folders its outputs are staged in and its MLflow run,
 exclusive lock on that record. A process that dies (killed, out of memory, machine reset)
 releases the lock with it; the next run task on this machine finds the unlocked record and
 removes what it names: the work folder, the ``.staging-*`` folders (never a published
-output) and the MLflow run still RUNNING, which is ended as KILLED.
+output), the MLflow run still RUNNING (ended as KILLED) and the lease on the fingerprint it
+was computing (so a run waiting for it goes on at once).
 """
 
 from __future__ import annotations
@@ -80,10 +81,14 @@ def _remove_staging(folder: Path) -> list[str]:
     return removed
 
 
-def sweep(end_run: Callable[[str], bool], log: Log) -> int:
+def sweep(
+    end_run: Callable[[str], bool], log: Log, release_lease: Callable[[str, str], None] | None = None
+) -> int:
     """Remove what attempts whose process died left behind; returns how many were swept.
 
-    ``end_run(run_id)`` ends an MLflow run as KILLED if it is still running (True if it did).
+    ``end_run(run_id)`` ends an MLflow run as KILLED if it is still running (True if it did);
+    ``release_lease(base_key, holder)`` frees the fingerprint the attempt was computing, so a
+    waiting run takes over now instead of after the lease expires.
     """
     folder = attempts_folder()
     if not folder.is_dir():
@@ -118,7 +123,23 @@ def sweep(end_run: Callable[[str], bool], log: Log) -> int:
                 except Exception as error:  # tracking down: try again next time
                     log(f"could not end MLflow run {run_id} of a dead attempt yet: {error}")
                     continue
+            lease = record.get("lease")
+            if lease and release_lease is not None:
+                with contextlib.suppress(Exception):
+                    release_lease(*lease)
+                    left.append(f"its lease on {lease[0][:12]}")
             path.unlink(missing_ok=True)
             swept += 1
             log(f"swept what a dead attempt ({record.get('what', '?')}) left: {', '.join(left) or 'nothing'}")
     return swept
+
+
+def sweep_dead_attempts(log: Log) -> int:
+    """:func:`sweep` with this provider's MLflow runs and step cache leases."""
+    from airflow_ml_provider.caching.store import StepCacheStore
+    from airflow_ml_provider.tracking.step import end_if_running
+
+    def release(base: str, holder: str) -> None:
+        StepCacheStore().release_lease(base, holder)
+
+    return sweep(end_if_running, log, release)

@@ -11,7 +11,7 @@ from typing import Any
 from airflow.exceptions import AirflowException
 from airflow.sdk import BaseOperator, Context
 
-from airflow_ml_provider.attempts import AttemptRecord, sweep
+from airflow_ml_provider.attempts import AttemptRecord, sweep_dead_attempts
 from airflow_ml_provider.caching import settings
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.settings import compute_queue_seconds
@@ -49,7 +49,6 @@ from airflow_ml_provider.tracking.step import (
     MODEL_VERSION_KEY,
     RUN_ID_KEY,
     StepTracking,
-    end_if_running,
     open_for_task,
 )
 
@@ -93,7 +92,7 @@ class StepRunOperator(BaseOperator):
             raise AirflowException(f'step "{step.name}": {error}') from None
         self._check_queue(target.name, target.queue)
         claim = fingerprint_claim(self.step, context["ti"])
-        sweep(end_if_running, self.log.warning)
+        sweep_dead_attempts(self.log.warning)
         tracking = self._open_tracking(context, target.name, claim)
         output_folders = [str(path.parent) for o in outputs if (path := local_path(o.uri)) is not None]
         ti = context["ti"]
@@ -105,6 +104,8 @@ class StepRunOperator(BaseOperator):
         ):
             if tracking is not None:
                 record.note(mlflow_run_id=tracking.run_id)
+            if claim:
+                record.note(lease=[claim["base_key"], claim["holder"]])
             spec = self._spec(context, inputs, outputs, work, tracking)
             store = StepCacheStore() if claim else None
             with LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext():

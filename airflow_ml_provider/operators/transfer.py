@@ -10,7 +10,7 @@ from typing import Any
 from airflow.exceptions import AirflowException
 from airflow.sdk import BaseOperator, Context
 
-from airflow_ml_provider.attempts import AttemptRecord, sweep
+from airflow_ml_provider.attempts import AttemptRecord, sweep_dead_attempts
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.caching.verify import STORE_DIGEST, store_digest
@@ -28,7 +28,7 @@ from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.runtime.transfer import Endpoint, TransferResult, transfer
 from airflow_ml_provider.sensors.reuse import fingerprint_claim
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
-from airflow_ml_provider.tracking.step import RUN_ID_KEY, StepTracking, end_if_running, open_for_task
+from airflow_ml_provider.tracking.step import RUN_ID_KEY, StepTracking, open_for_task
 
 STATS_KEY = "transfer_stats"
 
@@ -99,7 +99,7 @@ class DataTransferOperator(BaseOperator):
         claim = fingerprint_claim(self.step, context["ti"])
         tracking = self._open_tracking(context, claim)
         store = StepCacheStore() if claim else None
-        sweep(end_if_running, self.log.warning)
+        sweep_dead_attempts(self.log.warning)
         final = local_path(destination.uri)
         record = AttemptRecord(
             f"{ti.dag_id} {ti.run_id} {step.name} try {ti.try_number}",
@@ -108,6 +108,8 @@ class DataTransferOperator(BaseOperator):
         )
         if tracking is not None:
             record.content["mlflow_run_id"] = tracking.run_id
+        if claim:
+            record.content["lease"] = [claim["base_key"], claim["holder"]]
         with (
             record,
             LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext(),

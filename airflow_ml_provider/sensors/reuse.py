@@ -11,6 +11,7 @@ from airflow.exceptions import AirflowException
 from airflow.sdk import BaseSensorOperator, Context, SkipMixin
 from sqlalchemy.exc import OperationalError
 
+from airflow_ml_provider.attempts import sweep_dead_attempts
 from airflow_ml_provider.bundles import snapshot_limits
 from airflow_ml_provider.caching import settings
 from airflow_ml_provider.caching.content import SnapshotError, code_digests
@@ -136,6 +137,9 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
                 return True
         holder = lease_holder(ti, step.name)
         other = store.try_lease(base, holder, settings.lease_seconds())
+        if other is not None and sweep_dead_attempts(self.log.warning):
+            # The holder may have been an attempt that died on this machine: its lease is free now.
+            other = store.try_lease(base, holder, settings.lease_seconds())
         if other is not None:
             self.log.info(
                 f'step "{step.name}": run {other.split("|")[1]} is computing the same fingerprint '

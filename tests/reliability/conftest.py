@@ -133,8 +133,10 @@ def write_pipeline(
     """
     steps = dags_folder / f"{dag_id}_steps"
     steps.mkdir(exist_ok=True)
+    # Each pipeline's scripts are its own: fingerprints hold no DAG id, so a step equal to
+    # another test's step would reuse that test's result.
     for name, text in (scripts or {}).items():
-        (steps / name).write_text(textwrap.dedent(text))
+        (steps / name).write_text(f"# {dag_id}\n" + textwrap.dedent(text))
     with (dags_folder / ".airflowignore").open("a") as ignore:
         ignore.write(f"{dag_id}_steps/\n")
     path = dags_folder / f"{dag_id}.py"

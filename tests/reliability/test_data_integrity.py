@@ -286,7 +286,7 @@ def test_mounted_inputs_are_read_only_to_the_script(airflow_db, dags_folder, led
     dag_id = "rel_read_only_inputs"
     raw_folder = airflow_db / "ml" / "datastores" / "default" / "samples" / dag_id
     raw_folder.mkdir(parents=True)
-    (raw_folder / "raw.txt").write_text("raw\\n")
+    (raw_folder / "raw.txt").write_text("raw\n")
     dag_file = write_pipeline(
         dags_folder,
         dag_id,
@@ -306,8 +306,8 @@ def test_mounted_inputs_are_read_only_to_the_script(airflow_db, dags_folder, led
         _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
         assert [s.status for s in steps] == ["ran", "ran"]
         assert read_output(steps[1].outputs["probed"], "results.txt").split() == ["OSError"] * 3
-        assert (raw_folder / "raw.txt").read_text() == "raw\\n"
-        assert read_output(steps[0].outputs["made"]) == "v\\n"
+        assert (raw_folder / "raw.txt").read_text() == "raw\n"
+        assert read_output(steps[0].outputs["made"]) == "v\n"
         assert sorted(p.name for p in local_path(steps[0].outputs["made"]["uri"]).iterdir()) == ["value.txt"]
 
 
@@ -361,3 +361,29 @@ def test_an_s3_output_rewritten_with_other_bytes_of_the_same_size_is_not_reused(
         assert output_problem("made", wrong, full=False, cache=cache) is None
         assert "its bytes differ" in (output_problem("made", wrong, full=True, cache=cache) or "")
         cache.close()
+
+
+def test_without_private_mounts_a_mounted_input_is_a_read_only_copy(tmp_path, monkeypatch, ledger):
+    import stat
+
+    from airflow_ml_provider.runtime import staging
+    from airflow_ml_provider.runtime.spec import InputSpec
+
+    # This machine allows private mount namespaces; some containers do not. The probe is
+    # replaced to take the path such a machine takes (nothing else can reproduce it here).
+    monkeypatch.setattr(staging, "read_only_mounts_available", lambda: False)
+    raw = tmp_path / "store" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "a.csv").write_text("1\n")
+    with ledger.fault("mounted input on a machine without private mount namespaces"):
+        read_only: list[str] = []
+        logged: list[str] = []
+        given = Path(
+            staging.stage_input(
+                InputSpec("raw", raw.as_uri(), "mount"), tmp_path / "work", logged.append, read_only
+            )
+        )
+        assert given != raw and read_only == []
+        assert (given / "a.csv").read_text() == "1\n"
+        assert stat.S_IMODE((given / "a.csv").stat().st_mode) == 0o444
+        assert "reads a copy" in logged[0]
