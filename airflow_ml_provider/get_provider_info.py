@@ -109,6 +109,12 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": ["airflow_ml_provider.operators.step"],
             }
         ],
+        "triggers": [
+            {
+                "integration-name": "ML Pipelines",
+                "python-modules": ["airflow_ml_provider.triggers.lease"],
+            }
+        ],
         "hooks": [
             {
                 "integration-name": "ML Pipelines",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import os
 from typing import Any, cast
 
 from airflow.sdk import DAG, Param, TaskGroup
@@ -9,6 +11,7 @@ from airflow.sdk.definitions._internal.contextmanager import DagContext
 
 from airflow_ml_provider.assets import run_task_arguments
 from airflow_ml_provider.endpoints.runcheck import EndpointVersionCheck
+from airflow_ml_provider.bundles import outside_roots
 from airflow_ml_provider.operators.step import StepRunOperator
 from airflow_ml_provider.operators.transfer import DataTransferOperator
 from airflow_ml_provider.pipeline.data import PipelineParameter
@@ -37,11 +40,19 @@ def pipeline_of(dag: DAG) -> PipelineGraph:
     return graph
 
 
+# Steps created outside any ``with DAG(...)``, by the files whose code created them: the DAG
+# policy reports them for the DAGs of those files (a step in no pipeline would never run).
+_STEPS_IN_NO_DAG: dict[str, list[str]] = {}
+
+
 def attach_to_current_dag(step: Step) -> None:
     """Add ``step`` to the DAG being defined (if any) and wire it to its producers/consumers."""
     dag = DagContext.get_current()
     if dag is None:
+        for filename in _user_files():
+            _STEPS_IN_NO_DAG.setdefault(filename, []).append(step.name)
         return
+    _check_code_is_in_bounds(step, dag)
     for parameter in getattr(step, "parameters", {}).values():
         declare_parameter(dag, parameter, step.name)
     graph = pipeline_of(dag)
@@ -56,6 +67,42 @@ def attach_to_current_dag(step: Step) -> None:
         # The data an edge carries labels it in Airflow's graph view.
         carried = sorted(set(before.output_names) & set(after.input_names))
         dag.set_edge_info(before.task_ids["run"], after.task_ids["reuse"], {"label": ", ".join(carried)})
+
+
+def _user_files() -> set[str]:
+    """The files (outside this package) on the stack: the DAG file, helper modules it called."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    found = set()
+    frame = inspect.currentframe()
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith("<") and not os.path.abspath(filename).startswith(package + os.sep):
+            found.add(os.path.realpath(filename))
+        frame = frame.f_back
+    return found
+
+
+def steps_in_no_dag(fileloc: str) -> list[str]:
+    """Steps that the file ``fileloc`` created outside any DAG (reported once)."""
+    return _STEPS_IN_NO_DAG.pop(os.path.realpath(fileloc), [])
+
+
+def _check_code_is_in_bounds(step: Step, dag: DAG) -> None:
+    """A script step's code comes from the DAG folder (or a folder allowed by configuration)."""
+    if not isinstance(step, PythonScriptStep):
+        return
+    roots = outside_roots(step.source_directory, step.base_directory)
+    if roots is not None:
+        raise PipelineDefinitionError(
+            f"source_directory {step.source_directory} is outside the DAG folder "
+            f"({', '.join(str(root) for root in roots)}): its files would be read and their digests "
+            "stored in the step cache.",
+            fix="Put the step's code under the DAG folder, or allow its folder in "
+            "[ml_pipelines] allowed_source_roots (AIRFLOW__ML_PIPELINES__ALLOWED_SOURCE_ROOTS).",
+            dag_id=dag.dag_id,
+            step=step.name,
+            argument="source_directory",
+        )
 
 
 def _apply_pipeline_defaults(step: Step, dag: DAG) -> None:

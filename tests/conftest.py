@@ -28,6 +28,10 @@ os.environ.update(
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        # Many tests define steps whose code is in a pytest temporary folder, outside the DAG
+        # folder: they are allowed as a deployment would allow a shared code folder. The
+        # reliability suite removes this to check that steps are confined to the DAG folder.
+        "AIRFLOW__ML_PIPELINES__ALLOWED_SOURCE_ROOTS": tempfile.gettempdir(),
     }
 )
 shutil.copytree(REPO / "dags", DAGS_FOLDER)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pathspec
@@ -25,31 +26,107 @@ def ignore_spec(source_directory: Path) -> pathspec.PathSpec:
     return pathspec.PathSpec.from_lines("gitignore", lines)
 
 
+class SnapshotError(Exception):
+    """A ``source_directory`` that cannot be snapshotted as it is: too large, or a link leads out."""
+
+
+@dataclass(frozen=True)
+class SnapshotLimits:
+    """What a code snapshot may read, and where symlinked folders may lead (empty: anywhere)."""
+
+    max_files: int
+    max_bytes: int
+    roots: tuple[Path, ...] = ()
+
+
 def scan_files(root: Path, spec: pathspec.PathSpec | None = None) -> list[tuple[str, os.stat_result]]:
     """(relative posix path, stat) of every regular file under ``root``, sorted.
 
     One ``stat`` per file (``os.scandir``); symlinked folders are not followed, as in
     the runtime's own output digests. ``spec`` drops ignored files and folders.
     """
+    return _scan(root, spec, None)
+
+
+def _scan(
+    root: Path, spec: pathspec.PathSpec | None, limits: SnapshotLimits | None
+) -> list[tuple[str, os.stat_result]]:
     found: list[tuple[str, os.stat_result]] = []
-    pending = [("", str(root))]
+    total = 0
+    start = root.stat()
+    # (relative folder, folder path, (device, inode) of the real folders above it)
+    pending = [("", str(root), frozenset({(start.st_dev, start.st_ino)}))]
     while pending:
-        relative_folder, folder = pending.pop()
+        relative_folder, folder, above = pending.pop()
         with os.scandir(folder) as entries:
             for entry in entries:
                 relative = relative_folder + entry.name
                 if entry.is_dir(follow_symlinks=False):
                     if spec is None or not spec.match_file(relative + "/"):
-                        pending.append((relative + "/", entry.path))
+                        pending.append((relative + "/", entry.path, above))
+                elif limits is not None and entry.is_symlink() and entry.is_dir():
+                    if spec is None or not spec.match_file(relative + "/"):
+                        pending.append(
+                            (relative + "/", entry.path, _followed(root, relative, entry, above, limits))
+                        )
                 elif entry.is_file() and (spec is None or not spec.match_file(relative)):
-                    found.append((relative, entry.stat()))
+                    stat = entry.stat()
+                    found.append((relative, stat))
+                    total += stat.st_size
+                    if limits is not None:
+                        _within(root, limits, len(found), total)
     found.sort(key=lambda item: item[0])
     return found
 
 
-def code_digests(source_directory: Path, cache: StatCache) -> dict[str, str]:
-    """Relative path -> digest of every file of a step's code."""
-    scanned = scan_files(source_directory, ignore_spec(source_directory))
+def _followed(
+    root: Path,
+    relative: str,
+    entry: os.DirEntry[str],
+    above: frozenset[tuple[int, int]],
+    limits: SnapshotLimits,
+) -> frozenset[tuple[int, int]]:
+    """A symlinked folder is part of the code: followed if it stays in bounds and makes no loop."""
+    target = Path(os.path.realpath(entry.path))
+    if limits.roots and not any(target.is_relative_to(bound) for bound in limits.roots):
+        raise SnapshotError(
+            f"source_directory {root}: the folder link {relative} leads to {target}, outside the DAG "
+            f"folder ({', '.join(str(bound) for bound in limits.roots)}). Copy what it holds into the "
+            "step's folder, or allow that folder in [ml_pipelines] allowed_source_roots."
+        )
+    stat = entry.stat()
+    if (stat.st_dev, stat.st_ino) in above:
+        raise SnapshotError(
+            f"source_directory {root}: the folder link {relative} leads to {target}, a folder it is "
+            "already inside (a loop). Remove the link, or leave it out with .amlignore."
+        )
+    return above | {(stat.st_dev, stat.st_ino)}
+
+
+def _within(root: Path, limits: SnapshotLimits, files: int, size: int) -> None:
+    if files > limits.max_files:
+        raise SnapshotError(
+            f"source_directory {root} holds more than {limits.max_files} files, the most a step's code "
+            "snapshot reads. Leave data and generated files out with an .amlignore (gitignore syntax), "
+            "or raise [ml_pipelines] max_snapshot_files."
+        )
+    if size > limits.max_bytes:
+        raise SnapshotError(
+            f"source_directory {root} holds more than {limits.max_bytes / 2**20:.0f} MiB, the most a "
+            "step's code snapshot reads. Leave data and generated files out with an .amlignore "
+            "(gitignore syntax), or raise [ml_pipelines] max_snapshot_bytes."
+        )
+
+
+def code_digests(
+    source_directory: Path, cache: StatCache, limits: SnapshotLimits | None = None
+) -> dict[str, str]:
+    """Relative path -> digest of every file of a step's code.
+
+    With ``limits``, symlinked folders are followed (within ``limits.roots``, loops refused)
+    and a snapshot past the file or byte cap raises :class:`SnapshotError`.
+    """
+    scanned = _scan(source_directory, ignore_spec(source_directory), limits)
     return {relative: digest for relative, _, digest in cache.digests_under(source_directory, scanned)}
 
 

@@ -7,11 +7,13 @@ restore a modification time (``cp -p``, ``tar x``) but not a change time.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from airflow_ml_provider.private import private_file
 from airflow_ml_provider.runtime.digest import file_digest
 
 _SCHEMA = """
@@ -22,6 +24,7 @@ create table if not exists files_v2 (
 _COLUMNS = "path, inode, size, mtime_ns, ctime_ns, digest"
 
 StatKey = tuple[int, int, int, int]
+log = logging.getLogger(__name__)
 
 
 def stat_key(stat: os.stat_result) -> StatKey:
@@ -29,14 +32,50 @@ def stat_key(stat: os.stat_result) -> StatKey:
 
 
 class StatCache:
-    """Digest of files by path, trusted while the file's stat is unchanged."""
+    """Digest of files by path, trusted while the file's stat is unchanged.
 
-    def __init__(self, database: str | os.PathLike[str]) -> None:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(database), timeout=30)
-        self._db.execute("pragma journal_mode=wal")
-        self._db.execute("pragma synchronous=normal")
-        self._db.execute(_SCHEMA)
+    It is only an optimisation: a damaged database file is set aside and rebuilt (files are
+    then read again once), never an error.
+    """
+
+    def __init__(self, database: str | os.PathLike[str], warn: Callable[[str], None] | None = None) -> None:
+        self._warn = warn or log.warning
+        self._path = Path(database)
+        try:
+            self._db = self._open()
+        except sqlite3.DatabaseError as error:
+            self._rebuild(error)
+
+    def _open(self) -> sqlite3.Connection:
+        private_file(self._path)
+        db = sqlite3.connect(str(self._path), timeout=30)
+        try:
+            db.execute("pragma journal_mode=wal")
+            db.execute("pragma synchronous=normal")
+            db.execute(_SCHEMA)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _rebuild(self, error: sqlite3.DatabaseError) -> None:
+        if getattr(self, "_db", None) is not None:
+            self._db.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self._path}{suffix}").unlink(missing_ok=True)
+        self._warn(f"the stat cache {self._path} was damaged ({error}); it was set aside and rebuilt")
+        self._db = self._open()
+
+    def _rows(self, query: str, parameters: tuple[str, ...]) -> list[tuple[str, int, int, int, int, str]]:
+        try:
+            return list(self._db.execute(query, parameters))
+        except sqlite3.OperationalError as error:
+            if "locked" in str(error) or "busy" in str(error):
+                return []  # a busy cache only costs a re-read
+            self._rebuild(error)
+        except sqlite3.DatabaseError as error:
+            self._rebuild(error)
+        return []
 
     def close(self) -> None:
         self._db.close()
@@ -46,7 +85,7 @@ class StatCache:
         files = list(files)
         known: dict[str, tuple[StatKey, str]] = {}
         for file in files:
-            for row in self._db.execute(f"select {_COLUMNS} from files_v2 where path = ?", (str(file),)):
+            for row in self._rows(f"select {_COLUMNS} from files_v2 where path = ?", (str(file),)):
                 known[row[0]] = ((row[1], row[2], row[3], row[4]), row[5])
         found = self._resolve([(str(file), file.stat()) for file in files], known)
         return {file: found[str(file)] for file in files}
@@ -56,7 +95,7 @@ class StatCache:
     ) -> list[tuple[str, int, str]]:
         """(relative path, size, hex digest) for files scanned under ``root``, in one query."""
         prefix = str(root).rstrip(os.sep) + os.sep
-        rows = self._db.execute(
+        rows = self._rows(
             f"select {_COLUMNS} from files_v2 where path >= ? and path < ?",
             (prefix, prefix + "\U0010ffff"),
         )
@@ -82,6 +121,10 @@ class StatCache:
             try:
                 with self._db:
                     self._db.executemany("insert or replace into files_v2 values (?, ?, ?, ?, ?, ?)", fresh)
-            except sqlite3.OperationalError:
-                pass  # a busy cache only costs a re-read next time
+            except sqlite3.OperationalError as error:
+                if not ("locked" in str(error) or "busy" in str(error)):
+                    self._rebuild(error)
+                # a busy cache only costs a re-read next time
+            except sqlite3.DatabaseError as error:
+                self._rebuild(error)
         return result

@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
 from airflow_ml_provider.cli.app import cache_app, console
+
+
+@contextmanager
+def _usable_store() -> Iterator[None]:
+    """A damaged or unreachable cache database becomes a clear error and exit code 1."""
+    from sqlalchemy.exc import OperationalError
+
+    from airflow_ml_provider.caching.store import StepCacheDamagedError, unreachable_store
+
+    try:
+        yield
+    except StepCacheDamagedError as error:
+        console.print(f"[red]error[/red] {error}", soft_wrap=True)
+        raise typer.Exit(code=1) from None
+    except OperationalError as error:
+        console.print(f"[red]error[/red] {unreachable_store(error)}", soft_wrap=True)
+        raise typer.Exit(code=1) from None
 
 
 @cache_app.command("list")
@@ -20,10 +39,12 @@ def cache_list(
 
     from airflow_ml_provider.caching.store import StepCacheStore
 
+    with _usable_store():
+        found = StepCacheStore().list_entries(dag, step)
     table = Table(title="step cache")
     for column in ("dag", "step", "fingerprint", "produced by", "created", "outputs"):
         table.add_column(column, overflow="fold")
-    for entry in StepCacheStore().list_entries(dag, step):
+    for entry in found:
         table.add_row(
             entry.dag_id,
             entry.step,
@@ -43,11 +64,22 @@ def cache_clear(
     all_entries: Annotated[bool, typer.Option("--all", help="Every entry of every DAG")] = False,
 ) -> None:
     """Forget cached results, so the steps run again next time."""
-    from airflow_ml_provider.caching.store import StepCacheStore
+    from airflow_ml_provider.caching import settings
+    from airflow_ml_provider.caching.store import StepCacheDamagedError, StepCacheStore, set_aside_damaged
 
     if not (dag or step or fingerprint or all_entries):
         raise typer.BadParameter("say what to clear: --dag, --step, --fingerprint, or --all")
-    removed = StepCacheStore().clear(dag, step, fingerprint)
+    with _usable_store():
+        try:
+            removed = StepCacheStore().clear(dag, step, fingerprint)
+        except StepCacheDamagedError:
+            # Clearing everything of a damaged SQLite cache: set the file aside, start a new one.
+            aside = set_aside_damaged(settings.cache_url()) if all_entries else None
+            if aside is None:
+                raise
+            StepCacheStore()
+            console.print(f"the damaged step cache was set aside as {aside}; a new, empty one was created")
+            return
     console.print(f"cleared {removed} cache entr{'y' if removed == 1 else 'ies'}")
 
 
@@ -61,8 +93,9 @@ def cache_explain(
     from airflow_ml_provider.caching.explain import compare_fields
     from airflow_ml_provider.caching.store import StepCacheStore
 
-    store = StepCacheStore()
-    decisions = store.decisions(dag_id, step, run_id)
+    with _usable_store():
+        store = StepCacheStore()
+        decisions = store.decisions(dag_id, step, run_id)
     if not decisions:
         console.print(
             f'no decision recorded for step "{step}" of DAG "{dag_id}"'
@@ -71,7 +104,8 @@ def cache_explain(
         raise typer.Exit(code=1)
     decision = decisions[-1]
     console.print(f"[bold]{dag_id}.{step}[/bold] in run {decision.run_id}: {decision.message}")
-    earlier = store.latest(dag_id, step, before=decision.at)
+    with _usable_store():
+        earlier = store.latest(dag_id, step, before=decision.at)
     if decision.pre_image is None or earlier is None:
         console.print("no earlier result of this step to compare with")
         return

@@ -12,6 +12,7 @@ from airflow_ml_provider.hooks.connections import get_connection, warn_deprecate
 from airflow_ml_provider.hooks.datastore import connection_fields
 from airflow_ml_provider.tracking.config import TrackingConfig, embedded
 from airflow_ml_provider.tracking.config import tracking_conn_id as configured_conn_id
+from airflow_ml_provider.tracking.credentials import secured
 
 
 class TrackingHook(BaseHook):
@@ -47,9 +48,10 @@ class TrackingHook(BaseHook):
             credentials["MLFLOW_TRACKING_PASSWORD"] = connection.password
         if extra.get("token"):
             credentials["MLFLOW_TRACKING_TOKEN"] = str(extra["token"])
-        return TrackingConfig(
+        config = TrackingConfig(
             uri=uri,
             ui_url=extra.get("ui_url") or (uri if uri.startswith("http") else None),
             artifact_location=extra.get("artifact_location"),
             credentials=credentials,
         )
+        return secured(config)

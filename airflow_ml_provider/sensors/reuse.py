@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 from airflow.exceptions import AirflowException
@@ -13,9 +14,12 @@ try:
     from airflow.sdk import SkipMixin
 except ImportError:  # Airflow 3.1 has it in the standard provider
     from airflow.providers.standard.utils.skipmixin import SkipMixin  # type: ignore[assignment]
+from sqlalchemy.exc import OperationalError
 
+from airflow_ml_provider.attempts import sweep_dead_attempts
+from airflow_ml_provider.bundles import snapshot_limits
 from airflow_ml_provider.caching import settings
-from airflow_ml_provider.caching.content import code_digests, local_content_digest
+from airflow_ml_provider.caching.content import SnapshotError, code_digests
 from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, base_key, base_pre_image
 from airflow_ml_provider.caching.lookup import explain_miss, find_hit
 from airflow_ml_provider.caching.parts import (
@@ -25,9 +29,14 @@ from airflow_ml_provider.caching.parts import (
     step_part,
     transfer_pre_image,
 )
-from airflow_ml_provider.caching.remote import remote_content_digest
 from airflow_ml_provider.caching.statcache import StatCache
-from airflow_ml_provider.caching.store import Decision, StepCacheStore
+from airflow_ml_provider.caching.store import (
+    Decision,
+    StepCacheDamagedError,
+    StepCacheStore,
+    unreachable_store,
+)
+from airflow_ml_provider.caching.verify import reference_digest
 from airflow_ml_provider.compute import target_image_digest
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
@@ -38,7 +47,6 @@ from airflow_ml_provider.pipeline.describe import describe_step
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
 from airflow_ml_provider.references import StepInputError, produced_reference
-from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
@@ -49,6 +57,7 @@ from airflow_ml_provider.tracking.step import (
     record_reused_step,
 )
 from airflow_ml_provider.xcom_keys import REUSE_DECISION
+from airflow_ml_provider.triggers.lease import LeaseReleasedTrigger
 
 FINGERPRINT_KEY = "fingerprint"
 # The step's description (JSON) travels with the serialized DAG, for the UI plugin.
@@ -72,8 +81,8 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
     """Computes the step's fingerprint and decides: reuse, wait for another run, or run.
 
     - hit: pushes the cached output references (as its return value) and skips ``.run``;
-    - another run holds the lease on the same fingerprint: pokes again later
-      (reschedule mode: no worker slot held while waiting), then reuses;
+    - another run holds the lease on the same fingerprint: defers to the triggerer until that
+      lease is released or expires (no worker slot held, no reschedule), then decides again;
     - miss: takes the lease, pushes the fingerprint for ``.run`` to commit, lets it go.
     """
 
@@ -82,7 +91,6 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
 
     def __init__(self, *, step: PythonScriptStep, pipeline: PipelineGraph, **kwargs: Any) -> None:
         kwargs.setdefault("poke_interval", settings.reuse_poke_seconds())
-        kwargs.setdefault("mode", "reschedule")
         super().__init__(**kwargs)
         self.step = step
         self.pipeline = pipeline
@@ -94,10 +102,15 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
         return frozenset(super().get_serialized_fields() | {STEP_FIELD})
 
     def poke(self, context: Context) -> bool:
-        store = StepCacheStore()
-        stat_cache = StatCache(settings.stat_cache_path())
+        stat_cache = StatCache(settings.stat_cache_path(), self.log.warning)
         try:
-            return self._decide(context, store, stat_cache)
+            return self._decide(context, StepCacheStore(), stat_cache)
+        except (StepCacheDamagedError, OperationalError) as error:
+            problem = str(error) if isinstance(error, StepCacheDamagedError) else unreachable_store(error)
+            if settings.on_cache_error() == "run_uncached":
+                self.log.warning(f'step "{self.step.name}": {problem}; it runs without the cache')
+                return True
+            raise AirflowException(f'step "{self.step.name}": {problem}') from None
         finally:
             stat_cache.close()
 
@@ -141,17 +154,24 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
                 return True
         holder = lease_holder(ti, step.name)
         other = store.try_lease(base, holder, settings.lease_seconds())
+        if other is not None and sweep_dead_attempts(self.log.warning):
+            # The holder may have been an attempt that died on this machine: its lease is free now.
+            other = store.try_lease(base, holder, settings.lease_seconds())
         if other is not None:
             self.log.info(
                 f'step "{step.name}": run {other.split("|")[1]} is computing the same fingerprint '
-                f"({base[:12]}); waiting for it, then reusing its result"
+                f"({base[:12]}); deferred until it is done, then reusing its result"
             )
             # Once per wait, so that the UI can say whom the step waits for.
             earlier = store.decisions(ti.dag_id, step.name, ti.run_id)
             if not earlier or earlier[-1].decision != "waiting":
                 message = f"waiting for run {other.split('|')[1]}, which is computing the same fingerprint"
                 self._record(store, ti, "waiting", message, base, None)
-            return False
+            self.defer(
+                trigger=LeaseReleasedTrigger(base, other, self.poke_interval),
+                method_name="resume_after_lease",
+                timeout=timedelta(seconds=self.timeout) if self.timeout else None,
+            )
         if not step.allow_reuse:
             message = "run: allow_reuse=False"
         elif not reuse_wanted:
@@ -162,8 +182,14 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
             message = explain_miss(store, ti.dag_id, step.name, pre_image, stat_cache, step.base_directory)
         self.log.info(f'step "{step.name}": {message}')
         self._record(store, ti, "run", message, base, pre_image)
-        ti.xcom_push(key=FINGERPRINT_KEY, value={"base_key": base, "pre_image": pre_image, "holder": holder})
+        # The pre-image is in the store (by its digest): XCom carries only the digest.
+        ti.xcom_push(key=FINGERPRINT_KEY, value={"base_key": base, "holder": holder})
         return True
+
+    def resume_after_lease(self, context: Context, event: dict[str, Any] | None = None) -> None:
+        """The other run's lease is gone: decide again (its result, or the lease for this run)."""
+        if not self.poke(context):
+            raise AirflowException(f'step "{self.step.name}": no decision after waiting for the lease')
 
     def _track_reuse(self, context: Context, produced_by: dict[str, Any], base: str) -> None:
         """A reused step still gets its MLflow run, tagged reused_from, with the original metrics."""
@@ -203,23 +229,28 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
             return transfer_pre_image(step, inputs)
         return base_pre_image(
             step=step_part(step),
-            code=code_digests(step.source_directory, stat_cache),
+            code=self._code(stat_cache),
             arguments=arguments_part(step),
             params=params_part(step, run_parameters(context)),
             inputs=inputs,
             environment=environment_part(step, compute_kind, stat_cache, image_digest=image_digest),
         )
 
+    def _code(self, stat_cache: StatCache) -> dict[str, str]:
+        step = self.step
+        try:
+            return code_digests(step.source_directory, stat_cache, snapshot_limits(step.base_directory))
+        except SnapshotError as error:
+            raise AirflowException(f'step "{step.name}": {error}') from None
+
     def _input_digest(self, data: Any, context: Context, stat_cache: StatCache) -> str:
         if not isinstance(data, DataReference):
             return str(produced_reference(self.pipeline, self.step.name, data.name, context["ti"])["digest"])
         datastore = DatastoreHook(data.datastore).resolve()
         uri = datastore.uri(data.path_on_datastore)
-        local = local_path(uri)
-        if local is None:
-            return remote_content_digest(uri, datastore.storage_options, datastore=datastore.name).digest
         try:
-            return local_content_digest(local, stat_cache).digest
+            options = datastore.storage_options
+            return reference_digest(uri, options, datastore=datastore.name, cache=stat_cache)
         except FileNotFoundError:
             raise UnfingerprintableError(f'input "{data.name}": {uri} does not exist') from None
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
 from airflow_ml_provider.tracking.config import TrackingConfig, TrackingUnavailableError
+from airflow_ml_provider.tracking.credentials import shown
 
 T = TypeVar("T")
 
@@ -44,7 +45,7 @@ class Tracker:
         except Exception as error:
             if _is_unreachable(error):
                 raise TrackingUnavailableError(
-                    f"the MLflow tracking server at {self.config.uri} cannot be reached ({what}: "
+                    f"the MLflow tracking server at {shown(self.config.uri)} cannot be reached ({what}: "
                     f"{type(error).__name__}: {str(error)[:300]}). Check the tracking connection, "
                     'or set tracking="optional" to run the step untracked.'
                 ) from None

@@ -11,6 +11,7 @@ from typing import Any
 
 from airflow_ml_provider.run_conf import pipeline_run_tags, run_experiment
 from airflow_ml_provider.tracking.config import TrackingUnavailableError, resolve
+from airflow_ml_provider.tracking.probe import check_reachable
 from airflow_ml_provider.tracking.runs import Tracker
 
 TRACKING_MODES = ("required", "optional", "off")
@@ -39,9 +40,9 @@ class StepTracking:
     def url(self) -> str | None:
         return self.tracker.config.run_url(self.experiment_id, self.run_id)
 
-    def finish(self, succeeded: bool, step: str) -> dict[str, float]:
+    def finish(self, succeeded: bool, step: str, *, killed: bool = False) -> dict[str, float]:
         """Close the run with the step's outcome; on success roll its metrics up to the parent."""
-        self.tracker.end_run(self.run_id, "FINISHED" if succeeded else "FAILED")
+        self.tracker.end_run(self.run_id, "FINISHED" if succeeded else "KILLED" if killed else "FAILED")
         if not succeeded:
             return {}
         metrics = self.tracker.metrics(self.run_id)
@@ -49,14 +50,39 @@ class StepTracking:
         return metrics
 
 
+def end_if_running(run_id: str, status: str = "KILLED") -> bool:
+    """End a step's MLflow run left RUNNING by a dead attempt; False if it was not (or is unknown).
+
+    Raises TrackingUnavailableError when the tracking server cannot be reached.
+    """
+    config = resolve()
+    check_reachable(config, "", "")
+    tracker = Tracker(config)
+    try:
+        run = tracker.call("get run", tracker.client.get_run, run_id)
+    except TrackingUnavailableError:
+        raise
+    except Exception:  # not in this tracking store (tracking moved, or the run was deleted)
+        return False
+    if run.info.status != "RUNNING":
+        return False
+    tracker.end_run(run_id, status)
+    return True
+
+
 @contextmanager
 def _parent_lock(dag_id: str, run_id: str, holder: str) -> Iterator[None]:
     """One creator of a DAG run's parent run across workers: a lease in the step cache store."""
     from airflow_ml_provider.caching.fingerprint import digest_of
-    from airflow_ml_provider.caching.store import StepCacheStore
+    from airflow_ml_provider.caching.store import StepCacheDamagedError, StepCacheStore
 
     # Lease keys are digests (64 characters), like fingerprints.
-    store, key = StepCacheStore(), digest_of(["mlflow-parent", dag_id, run_id])
+    key = digest_of(["mlflow-parent", dag_id, run_id])
+    try:
+        store = StepCacheStore()
+    except StepCacheDamagedError:  # the steps say so; the run is still tracked
+        yield
+        return
     deadline = time.monotonic() + 120
     while store.try_lease(key, holder, 60) is not None:
         if time.monotonic() > deadline:
@@ -89,7 +115,9 @@ def open_step_tracking(
     if mode == "off":
         return None
     try:
-        tracker = Tracker(resolve())
+        config = resolve()
+        check_reachable(config, dag_id, run_id)
+        tracker = Tracker(config)
         experiment_id = tracker.experiment_id(experiment_name)
         holder = f"{dag_id}|{run_id}|{step}|{tags.get('try_number', '')}"
         parent_id = tracker.pipeline_run(
@@ -178,7 +206,9 @@ class PipelineRunCloser:
     def __call__(self, context: Any) -> None:
         dag_run = context["dag_run"]
         try:
-            tracker = Tracker(resolve())
+            config = resolve()
+            check_reachable(config, dag_run.dag_id, dag_run.run_id)
+            tracker = Tracker(config)
             name = run_experiment(dag_run.conf, self.experiment_name or dag_run.dag_id)
             experiment = tracker.call("get experiment", tracker.client.get_experiment_by_name, name)
             if experiment is None:

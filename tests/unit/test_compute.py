@@ -90,11 +90,11 @@ def test_pod_request_carries_image_runtime_env_resources_and_scheduling(tmp_path
     assert [v.name for v in pod.spec.volumes if v.name == "scratch"] == ["scratch"]
     base = pod.spec.containers[0]
     assert base.image == "registry.example/ml:1.4"
-    assert base.command == ["sh", "-c"]
-    assert (
-        "python3 -m airflow_ml_provider.runtime /tmp/aml-work/spec.json /airflow/xcom/return.json"
-        in (base.args[0])
-    )
+    # No shell: the runtime is the command, each option one argument.
+    assert base.command == ["python3"]
+    assert base.args == [
+        "-m", "airflow_ml_provider.runtime", "--spec-env", SPEC_VARIABLE, "/airflow/xcom/return.json"
+    ]  # fmt: skip
     assert base.resources.limits == {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "2"}
     assert ("scratch", "/scratch") in [(m.name, m.mount_path) for m in base.volume_mounts]
     env = {item.name: item.value for item in base.env}
