@@ -10,8 +10,8 @@ from airflow.sdk import DAG, Param, TaskGroup
 from airflow.sdk.definitions._internal.contextmanager import DagContext
 
 from airflow_ml_provider.assets import run_task_arguments
-from airflow_ml_provider.endpoints.runcheck import EndpointVersionCheck
 from airflow_ml_provider.bundles import outside_roots
+from airflow_ml_provider.endpoints.runcheck import EndpointVersionCheck
 from airflow_ml_provider.operators.step import StepRunOperator
 from airflow_ml_provider.operators.transfer import DataTransferOperator
 from airflow_ml_provider.pipeline.data import PipelineParameter

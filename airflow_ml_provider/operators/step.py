@@ -43,8 +43,8 @@ from airflow_ml_provider.runtime import (
 from airflow_ml_provider.runtime.commandline import CommandLineError
 from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.staging import local_path
-from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.runtime.stores import StoreError
+from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.sensors.reuse import fingerprint_claim
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.registry import register_model

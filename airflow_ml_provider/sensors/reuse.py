@@ -56,8 +56,8 @@ from airflow_ml_provider.tracking.step import (
     open_for_task,
     record_reused_step,
 )
-from airflow_ml_provider.xcom_keys import REUSE_DECISION
 from airflow_ml_provider.triggers.lease import LeaseReleasedTrigger
+from airflow_ml_provider.xcom_keys import REUSE_DECISION
 
 FINGERPRINT_KEY = "fingerprint"
 # The step's description (JSON) travels with the serialized DAG, for the UI plugin.
