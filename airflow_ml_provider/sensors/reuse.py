@@ -17,18 +17,10 @@ except ImportError:  # Airflow 3.1 has it in the standard provider
 from sqlalchemy.exc import OperationalError
 
 from airflow_ml_provider.attempts import sweep_dead_attempts
-from airflow_ml_provider.bundles import snapshot_limits
 from airflow_ml_provider.caching import settings
-from airflow_ml_provider.caching.content import SnapshotError, code_digests
-from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, base_key, base_pre_image
-from airflow_ml_provider.caching.lookup import explain_miss, find_hit
-from airflow_ml_provider.caching.parts import (
-    arguments_part,
-    environment_part,
-    params_part,
-    step_part,
-    transfer_pre_image,
-)
+from airflow_ml_provider.caching.content import SnapshotError
+from airflow_ml_provider.caching.decision import WAIT, data_reference_digest, decide, step_pre_image
+from airflow_ml_provider.caching.fingerprint import UnfingerprintableError
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import (
     Decision,
@@ -36,18 +28,13 @@ from airflow_ml_provider.caching.store import (
     StepCacheStore,
     unreachable_store,
 )
-from airflow_ml_provider.caching.verify import reference_digest
-from airflow_ml_provider.compute import target_image_digest
-from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
-from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
 from airflow_ml_provider.lineage import StepLineage, StepLineageMixin, step_input_uris
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.pipeline.data import DataReference
 from airflow_ml_provider.pipeline.describe import describe_step
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
-from airflow_ml_provider.references import StepInputError, produced_reference
-from airflow_ml_provider.runtime.stores import StoreError
+from airflow_ml_provider.references import produced_reference
 from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.step import (
@@ -118,49 +105,55 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
         step, ti = self.step, context["ti"]
         run_conf = context["dag_run"].conf or {}
         try:
-            pre_image = self._pre_image(context, stat_cache)
+            pre_image = step_pre_image(
+                step,
+                run_parameters(context),
+                lambda data: self._input_digest(data, context, stat_cache),
+                stat_cache,
+            )
+        except SnapshotError as error:
+            raise AirflowException(f'step "{step.name}": {error}') from None
         except UnfingerprintableError as error:
             self._record(store, ti, "run", f"run, not cached: cannot fingerprint {error}", None, None)
             self.log.warning(f'step "{step.name}": cannot fingerprint {error}; it runs and is not cached')
             return True
-        base = base_key(pre_image)
-        reuse_wanted = step.allow_reuse and not run_conf.get("regenerate_outputs")
-        evicted: list[str] = []
-        if reuse_wanted:
-
-            def evict(problem: str) -> None:
-                evicted.append(problem)
-                self.log.warning(f'step "{step.name}": {problem}')
-
-            hit = find_hit(store, base, stat_cache, warn=evict, base_directory=step.base_directory)
-            if hit is not None:
-                self.log.info(f'step "{step.name}": {hit.message}')
-                self._record(store, ti, "reused", hit.message, base, pre_image)
-                self._track_reuse(context, hit.entry.produced_by, base)
-                # Each reference's produced_by says which run and attempt made it.
-                ti.xcom_push(key="return_value", value=hit.entry.outputs)
-                if hit.entry.produced_by.get(MODEL_VERSION_KEY):
-                    ti.xcom_push(key=MODEL_VERSION_KEY, value=hit.entry.produced_by[MODEL_VERSION_KEY])
-                self.lineage = StepLineage(
-                    step.name,
-                    step_input_uris(step, self.pipeline, ti),
-                    [str(reference["uri"]) for reference in hit.entry.outputs.values()],
-                    fingerprint=base,
-                    cache_hit=True,
-                    source_run=hit.entry.produced_by.get("run_id"),
-                    mlflow_run_id=ti.xcom_pull(task_ids=ti.task_id, key=RUN_ID_KEY),
-                )
-                self.skip(ti=ti, tasks=[self.dag.get_task(step.task_ids["run"])])
-                return True
         holder = lease_holder(ti, step.name)
-        other = store.try_lease(base, holder, settings.lease_seconds())
-        if other is not None and sweep_dead_attempts(self.log.warning):
-            # The holder may have been an attempt that died on this machine: its lease is free now.
-            other = store.try_lease(base, holder, settings.lease_seconds())
-        if other is not None:
+        outcome = decide(
+            step,
+            pre_image,
+            dag_id=ti.dag_id,
+            store=store,
+            stat_cache=stat_cache,
+            regenerate=bool(run_conf.get("regenerate_outputs")),
+            lease=lambda base: self._take_lease(store, base, holder),
+            evict=True,
+            warn=lambda problem: self.log.warning(f'step "{step.name}": {problem}'),
+        )
+        base = str(outcome.base)
+        if outcome.hit is not None:
+            hit = outcome.hit
+            self.log.info(f'step "{step.name}": {outcome.message}')
+            self._record(store, ti, "reused", outcome.message, base, pre_image)
+            self._track_reuse(context, hit.entry.produced_by, base)
+            # Each reference's produced_by says which run and attempt made it.
+            ti.xcom_push(key="return_value", value=hit.entry.outputs)
+            if hit.entry.produced_by.get(MODEL_VERSION_KEY):
+                ti.xcom_push(key=MODEL_VERSION_KEY, value=hit.entry.produced_by[MODEL_VERSION_KEY])
+            self.lineage = StepLineage(
+                step.name,
+                step_input_uris(step, self.pipeline, ti),
+                [str(reference["uri"]) for reference in hit.entry.outputs.values()],
+                fingerprint=base,
+                cache_hit=True,
+                source_run=hit.entry.produced_by.get("run_id"),
+                mlflow_run_id=ti.xcom_pull(task_ids=ti.task_id, key=RUN_ID_KEY),
+            )
+            self.skip(ti=ti, tasks=[self.dag.get_task(step.task_ids["run"])])
+            return True
+        if outcome.decision == WAIT:
+            other = str(outcome.holder)
             self.log.info(
-                f'step "{step.name}": run {other.split("|")[1]} is computing the same fingerprint '
-                f"({base[:12]}); deferred until it is done, then reusing its result"
+                f'step "{step.name}": {outcome.message}; deferred until it is done, then reusing its result'
             )
             # Once per wait, so that the UI can say whom the step waits for.
             earlier = store.decisions(ti.dag_id, step.name, ti.run_id)
@@ -172,19 +165,19 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
                 method_name="resume_after_lease",
                 timeout=timedelta(seconds=self.timeout) if self.timeout else None,
             )
-        if not step.allow_reuse:
-            message = "run: allow_reuse=False"
-        elif not reuse_wanted:
-            message = "run: regenerate_outputs is set for this run"
-        elif evicted:
-            message = "re-run: " + "; ".join(evicted)
-        else:
-            message = explain_miss(store, ti.dag_id, step.name, pre_image, stat_cache, step.base_directory)
-        self.log.info(f'step "{step.name}": {message}')
-        self._record(store, ti, "run", message, base, pre_image)
+        self.log.info(f'step "{step.name}": {outcome.message}')
+        self._record(store, ti, "run", outcome.message, base, pre_image)
         # The pre-image is in the store (by its digest): XCom carries only the digest.
         ti.xcom_push(key=FINGERPRINT_KEY, value={"base_key": base, "holder": holder})
         return True
+
+    def _take_lease(self, store: StepCacheStore, base: str, holder: str) -> str | None:
+        """Take the lease on ``base``; the other holder when it is not free."""
+        other = store.try_lease(base, holder, settings.lease_seconds())
+        if other is not None and sweep_dead_attempts(self.log.warning):
+            # The holder may have been an attempt that died on this machine: its lease is free now.
+            other = store.try_lease(base, holder, settings.lease_seconds())
+        return other
 
     def resume_after_lease(self, context: Context, event: dict[str, Any] | None = None) -> None:
         """The other run's lease is gone: decide again (its result, or the lease for this run)."""
@@ -215,44 +208,10 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
         self.mlflow_run_url = tracking.url
         ti.xcom_push(key=RUN_ID_KEY, value=tracking.run_id)
 
-    def _pre_image(self, context: Context, stat_cache: StatCache) -> dict[str, Any]:
-        step = self.step
-        try:
-            target = ComputeTargetHook(step.compute_target).resolve()
-            compute_kind, image_digest = target.kind, target_image_digest(target, step.environment)
-            inputs = {data.name: self._input_digest(data, context, stat_cache) for data in step.inputs}
-            for data in step.outputs:  # their options are needed to verify a hit on a remote store
-                DatastoreHook(data.datastore or "default").resolve()
-        except (ComputeTargetError, DatastoreError, StepInputError, StoreError) as error:
-            raise UnfingerprintableError(str(error)) from None
-        if step.kind == "data_transfer":
-            return transfer_pre_image(step, inputs)
-        return base_pre_image(
-            step=step_part(step),
-            code=self._code(stat_cache),
-            arguments=arguments_part(step),
-            params=params_part(step, run_parameters(context)),
-            inputs=inputs,
-            environment=environment_part(step, compute_kind, stat_cache, image_digest=image_digest),
-        )
-
-    def _code(self, stat_cache: StatCache) -> dict[str, str]:
-        step = self.step
-        try:
-            return code_digests(step.source_directory, stat_cache, snapshot_limits(step.base_directory))
-        except SnapshotError as error:
-            raise AirflowException(f'step "{step.name}": {error}') from None
-
     def _input_digest(self, data: Any, context: Context, stat_cache: StatCache) -> str:
         if not isinstance(data, DataReference):
             return str(produced_reference(self.pipeline, self.step.name, data.name, context["ti"])["digest"])
-        datastore = DatastoreHook(data.datastore).resolve()
-        uri = datastore.uri(data.path_on_datastore)
-        try:
-            options = datastore.storage_options
-            return reference_digest(uri, options, datastore=datastore.name, cache=stat_cache)
-        except FileNotFoundError:
-            raise UnfingerprintableError(f'input "{data.name}": {uri} does not exist') from None
+        return data_reference_digest(data, stat_cache)
 
     def _record(
         self,
