@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from pathlib import Path
 
 from airflow_ml_provider.private import private_file
@@ -25,6 +25,8 @@ _COLUMNS = "path, inode, size, mtime_ns, ctime_ns, digest"
 
 StatKey = tuple[int, int, int, int]
 log = logging.getLogger(__name__)
+# New digests are written this many at a time while a folder is streamed.
+_WRITE_BATCH = 1000
 
 
 def stat_key(stat: os.stat_result) -> StatKey:
@@ -41,6 +43,7 @@ class StatCache:
     def __init__(self, database: str | os.PathLike[str], warn: Callable[[str], None] | None = None) -> None:
         self._warn = warn or log.warning
         self._path = Path(database)
+        self._writer: sqlite3.Connection | None = None
         try:
             self._db = self._open()
         except sqlite3.DatabaseError as error:
@@ -61,6 +64,9 @@ class StatCache:
     def _rebuild(self, error: sqlite3.DatabaseError) -> None:
         if getattr(self, "_db", None) is not None:
             self._db.close()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{self._path}{suffix}").unlink(missing_ok=True)
         self._warn(f"the stat cache {self._path} was damaged ({error}); it was set aside and rebuilt")
@@ -79,6 +85,8 @@ class StatCache:
 
     def close(self) -> None:
         self._db.close()
+        if self._writer is not None:
+            self._writer.close()
 
     def digests(self, files: Iterable[Path]) -> dict[Path, tuple[int, str]]:
         """(size, hex digest) of each file; reads only files whose stat changed."""
@@ -93,15 +101,53 @@ class StatCache:
     def digests_under(
         self, root: Path, scanned: list[tuple[str, os.stat_result]]
     ) -> list[tuple[str, int, str]]:
-        """(relative path, size, hex digest) for files scanned under ``root``, in one query."""
+        """(relative path, size, hex digest) for files scanned under ``root`` (in path order)."""
+        return list(self.iter_digests_under(root, scanned))
+
+    def iter_digests_under(
+        self, root: Path, scanned: Iterable[tuple[str, os.stat_result]]
+    ) -> Iterator[tuple[str, int, str]]:
+        """(relative path, size, hex digest) of each file scanned under ``root``, as it comes.
+
+        ``scanned`` must be in path order: it is merged with the remembered rows, read in the
+        same order from the index, so neither side is held in memory. New digests are
+        written in batches through a second connection (the read goes on meanwhile, in WAL).
+        """
         prefix = str(root).rstrip(os.sep) + os.sep
-        rows = self._rows(
-            f"select {_COLUMNS} from files_v2 where path >= ? and path < ?",
-            (prefix, prefix + "\U0010ffff"),
-        )
-        known = {row[0]: ((row[1], row[2], row[3], row[4]), row[5]) for row in rows}
-        found = self._resolve([(prefix + relative, stat) for relative, stat in scanned], known)
-        return [(relative, stat.st_size, found[prefix + relative][1]) for relative, stat in scanned]
+        rows = self._ordered_rows(prefix)
+        row = next(rows, None)
+        fresh: list[tuple[str, int, int, int, int, str]] = []
+        try:
+            for relative, stat in scanned:
+                path = prefix + relative
+                while row is not None and row[0] < path:
+                    row = next(rows, None)
+                key = stat_key(stat)
+                if row is not None and row[0] == path and (row[1], row[2], row[3], row[4]) == key:
+                    yield relative, stat.st_size, row[5]
+                    continue
+                digest = file_digest(path)
+                fresh.append((path, *key, digest))
+                if len(fresh) >= _WRITE_BATCH:
+                    self._remember(fresh)
+                    fresh = []
+                yield relative, stat.st_size, digest
+        finally:
+            rows.close()
+            self._remember(fresh)
+
+    def _ordered_rows(self, prefix: str) -> Generator[tuple[str, int, int, int, int, str], None, None]:
+        """The remembered rows under ``prefix`` in path order; a busy or damaged cache ends them early."""
+        try:
+            yield from self._db.execute(
+                f"select {_COLUMNS} from files_v2 where path >= ? and path < ? order by path",
+                (prefix, prefix + "\U0010ffff"),
+            )
+        except sqlite3.OperationalError as error:
+            if not ("locked" in str(error) or "busy" in str(error)):
+                self._rebuild(error)
+        except sqlite3.DatabaseError as error:
+            self._rebuild(error)
 
     def _resolve(
         self, files: list[tuple[str, os.stat_result]], known: dict[str, tuple[StatKey, str]]
@@ -117,14 +163,21 @@ class StatCache:
             digest = file_digest(path)
             result[path] = (stat.st_size, digest)
             fresh.append((path, *key, digest))
-        if fresh:
-            try:
-                with self._db:
-                    self._db.executemany("insert or replace into files_v2 values (?, ?, ?, ?, ?, ?)", fresh)
-            except sqlite3.OperationalError as error:
-                if not ("locked" in str(error) or "busy" in str(error)):
-                    self._rebuild(error)
-                # a busy cache only costs a re-read next time
-            except sqlite3.DatabaseError as error:
-                self._rebuild(error)
+        self._remember(fresh)
         return result
+
+    def _remember(self, fresh: list[tuple[str, int, int, int, int, str]]) -> None:
+        if not fresh:
+            return
+        try:
+            if self._writer is None:
+                self._writer = sqlite3.connect(str(self._path), timeout=30)
+                self._writer.execute("pragma synchronous=normal")
+            with self._writer:
+                self._writer.executemany("insert or replace into files_v2 values (?, ?, ?, ?, ?, ?)", fresh)
+        except sqlite3.OperationalError as error:
+            if not ("locked" in str(error) or "busy" in str(error)):
+                self._rebuild(error)
+            # a busy cache only costs a re-read next time
+        except sqlite3.DatabaseError as error:
+            self._rebuild(error)
