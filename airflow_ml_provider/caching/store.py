@@ -18,6 +18,7 @@ from sqlalchemy import (
     Column,
     Engine,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -30,6 +31,7 @@ from sqlalchemy import (
     insert,
     make_url,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -83,6 +85,13 @@ decisions = Table(
     Column("pre_image", Text),
     Column("at", Float, nullable=False),
 )
+
+# For a store of millions of rows: a step's newest entry (explanations), entries by age (the TTL
+# sweep), a step's decisions by age (pruning) and decisions by pre-image (pre-image pruning).
+Index("ml_step_cache_entry_step_age", entries.c.dag_id, entries.c.step, entries.c.created_at)
+Index("ml_step_cache_entry_age", entries.c.created_at)
+Index("ml_step_cache_decision_step_age", decisions.c.dag_id, decisions.c.step, decisions.c.at)
+Index("ml_step_cache_decision_pre_image", decisions.c.base_key)
 
 
 @dataclass(frozen=True)
@@ -167,6 +176,11 @@ def _engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     metadata.create_all(engine)
+    # create_all adds indexes only with new tables; a store made by an older version gets them here
+    # (once: on PostgreSQL, building one over millions of rows holds writes for seconds).
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
     return engine
 
 
@@ -235,14 +249,55 @@ class StepCacheStore:
                 )
             )
 
-    def list_entries(self, dag_id: str | None = None, step: str | None = None) -> list[CacheEntry]:
-        query = select(entries).order_by(entries.c.dag_id, entries.c.step, entries.c.created_at)
+    def list_entries(
+        self,
+        dag_id: str | None = None,
+        step: str | None = None,
+        *,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> list[CacheEntry]:
+        """Entries by DAG, step and age; ``limit`` of them after the entry of fingerprint ``after``.
+
+        Pages are read through the index (no offset), so the last page of millions costs what
+        the first does.
+        """
+        order = (entries.c.dag_id, entries.c.step, entries.c.created_at, entries.c.fingerprint)
+        query = select(entries).order_by(*order)
         if dag_id:
             query = query.where(entries.c.dag_id == dag_id)
         if step:
             query = query.where(entries.c.step == step)
         with self.engine.connect() as connection:
+            if after:
+                last = connection.execute(select(*order).where(entries.c.fingerprint == after)).first()
+                if last is None:
+                    return []
+                query = query.where(tuple_(*order) > tuple_(*last))
+            if limit:
+                query = query.limit(limit)
             return [_entry(row) for row in connection.execute(query)]
+
+    def sweep_expired(self, ttl_seconds: float, *, batch: int = 1000, now: float | None = None) -> int:
+        """Delete the entries older than the TTL, ``batch`` per transaction; returns how many.
+
+        Each transaction is short and locks only its own rows, so lookups and new results go on
+        while millions of entries are swept.
+        """
+        cutoff = (time.time() if now is None else now) - ttl_seconds
+        removed = 0
+        while True:
+            chosen = select(entries.c.fingerprint).where(entries.c.created_at < cutoff).limit(batch)
+            with self.engine.begin() as connection:
+                count = int(
+                    connection.execute(
+                        delete(entries).where(entries.c.fingerprint.in_(chosen.scalar_subquery()))
+                    ).rowcount
+                    or 0
+                )
+            removed += count
+            if count < batch:
+                return removed
 
     def clear(
         self, dag_id: str | None = None, step: str | None = None, fingerprint: str | None = None

@@ -33,18 +33,23 @@ def _usable_store() -> Iterator[None]:
 def cache_list(
     dag: Annotated[str | None, typer.Option(help="Only this DAG")] = None,
     step: Annotated[str | None, typer.Option(help="Only this step")] = None,
+    limit: Annotated[int, typer.Option(help="Entries per page")] = 50,
+    after: Annotated[
+        str | None, typer.Option(help="The page after this fingerprint (printed below a page)")
+    ] = None,
 ) -> None:
-    """Cached step results: fingerprint, producing run, outputs."""
+    """Cached step results: fingerprint, producing run, outputs; a page at a time."""
     from datetime import datetime
 
     from airflow_ml_provider.caching.store import StepCacheStore
 
     with _usable_store():
-        found = StepCacheStore().list_entries(dag, step)
+        found = StepCacheStore().list_entries(dag, step, limit=limit + 1, after=after)
+    page, more = found[:limit], len(found) > limit
     table = Table(title="step cache")
     for column in ("dag", "step", "fingerprint", "produced by", "created", "outputs"):
         table.add_column(column, overflow="fold")
-    for entry in found:
+    for entry in page:
         table.add_row(
             entry.dag_id,
             entry.step,
@@ -54,6 +59,9 @@ def cache_list(
             ", ".join(sorted(entry.outputs)),
         )
     console.print(table)
+    if more:
+        filters = "".join(f" --{name} {value}" for name, value in (("dag", dag), ("step", step)) if value)
+        console.print(f"more: airflow-ml cache list{filters} --after {page[-1].fingerprint}", soft_wrap=True)
 
 
 @cache_app.command("clear")
@@ -62,13 +70,22 @@ def cache_clear(
     step: Annotated[str | None, typer.Option(help="Only this step")] = None,
     fingerprint: Annotated[str | None, typer.Option(help="Only this fingerprint (or its prefix)")] = None,
     all_entries: Annotated[bool, typer.Option("--all", help="Every entry of every DAG")] = False,
+    expired: Annotated[bool, typer.Option("--expired", help="Entries older than cache_ttl_seconds")] = False,
 ) -> None:
     """Forget cached results, so the steps run again next time."""
     from airflow_ml_provider.caching import settings
     from airflow_ml_provider.caching.store import StepCacheDamagedError, StepCacheStore, set_aside_damaged
 
+    if expired:
+        ttl = settings.cache_ttl_seconds()
+        if ttl is None:
+            raise typer.BadParameter("no [ml_pipelines] cache_ttl_seconds is set: no entry expires")
+        with _usable_store():
+            removed = StepCacheStore().sweep_expired(ttl)
+        console.print(f"cleared {removed} expired cache entr{'y' if removed == 1 else 'ies'}")
+        return
     if not (dag or step or fingerprint or all_entries):
-        raise typer.BadParameter("say what to clear: --dag, --step, --fingerprint, or --all")
+        raise typer.BadParameter("say what to clear: --dag, --step, --fingerprint, --expired or --all")
     with _usable_store():
         try:
             removed = StepCacheStore().clear(dag, step, fingerprint)
