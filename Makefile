@@ -5,17 +5,24 @@ BIN := $(VENV)/bin
 DEMO_HOME := $(CURDIR)/.demo/airflow
 DEMO_ENV := AIRFLOW_HOME=$(DEMO_HOME) AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags \
 	AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__LOGGING__LOGGING_LEVEL=WARNING PYTHONWARNINGS=ignore \
-	AIRFLOW_CONN_SAMPLES='{"conn_type": "ml_datastore", "extra": {"base_uri": "file://$(CURDIR)/dags/wine/data"}}'
+	AIRFLOW_CONN_SAMPLES='{"conn_type": "mldatastore", "host": "file://$(CURDIR)/dags/wine/data"}' \
+	AIRFLOW_CONN_GPU='{"conn_type": "mlcomputelocal"}'
 
-.PHONY: demo test lint env
+.PHONY: demo test lint env ui screenshots constraints
 
-$(BIN)/.installed: pyproject.toml
+# pyproject.toml declares lower bounds only; constraints.txt pins the test environment.
+$(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
 env: $(BIN)/.installed
+
+constraints: $(BIN)/.installed
+	{ sed -n '1,2p' constraints.txt; $(BIN)/uv pip compile --quiet --upgrade --python-version 3.11 \
+		--extra dev --no-annotate --no-header -c constraints-upper.txt pyproject.toml; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
 
 demo: $(BIN)/.installed
 	rm -rf $(CURDIR)/.demo
@@ -24,6 +31,14 @@ demo: $(BIN)/.installed
 	$(DEMO_ENV) $(BIN)/airflow-ml run wine_classifier
 	@echo "== second run: nothing changed =="
 	$(DEMO_ENV) $(BIN)/airflow-ml run wine_classifier
+
+# The UI plugin's bundle (committed as package data); `make test` checks it matches src/.
+ui:
+	bash scripts/ui_bundle.sh build
+
+# The screenshots in docs/ui, taken by the UI tests in a real api-server and Chromium.
+screenshots: $(BIN)/.installed
+	AML_UI_SCREENSHOTS=$(CURDIR)/docs/ui $(BIN)/python -m pytest tests/ui -q
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -23,12 +23,15 @@ _EXPORTS = {
     "DataTransferStep": "airflow_ml_provider.pipeline.transfer",
     "Pipeline": "airflow_ml_provider.pipeline.pipeline",
     "StepSequence": "airflow_ml_provider.pipeline.pipeline",
+    "DatastoreSchedule": "airflow_ml_provider.schedules.datastore",
+    "output_asset": "airflow_ml_provider.assets",
 }
 
 __all__ = [
     "DataReference",
     "DataTransferStep",
     "Datastore",
+    "DatastoreSchedule",
     "Environment",
     "EstimatorStep",
     "Pipeline",
@@ -37,9 +40,11 @@ __all__ = [
     "PipelineParameter",
     "PythonScriptStep",
     "StepSequence",
+    "output_asset",
 ]
 
 if TYPE_CHECKING:
+    from airflow_ml_provider.assets import output_asset
     from airflow_ml_provider.datastore import Datastore
     from airflow_ml_provider.pipeline.data import DataReference, PipelineData, PipelineParameter
     from airflow_ml_provider.pipeline.environment import Environment
@@ -47,6 +52,7 @@ if TYPE_CHECKING:
     from airflow_ml_provider.pipeline.pipeline import Pipeline, StepSequence
     from airflow_ml_provider.pipeline.steps import EstimatorStep, PythonScriptStep
     from airflow_ml_provider.pipeline.transfer import DataTransferStep
+    from airflow_ml_provider.schedules.datastore import DatastoreSchedule
 
 
 def __getattr__(name: str) -> Any:

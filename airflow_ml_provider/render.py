@@ -8,6 +8,8 @@ user built is left as it was, so it can be placed in another pipeline too.
 from __future__ import annotations
 
 import copy
+import inspect
+import os
 import weakref
 from collections.abc import Iterable
 from typing import Any, cast
@@ -15,6 +17,9 @@ from typing import Any, cast
 from airflow.sdk import DAG, Param, TaskGroup
 from airflow.sdk.definitions._internal.contextmanager import DagContext
 
+from airflow_ml_provider.assets import run_task_arguments
+from airflow_ml_provider.bundles import outside_roots
+from airflow_ml_provider.endpoints.runcheck import EndpointVersionCheck
 from airflow_ml_provider.operators.step import StepRunOperator
 from airflow_ml_provider.operators.transfer import DataTransferOperator
 from airflow_ml_provider.pipeline.data import PipelineData, PipelineParameter
@@ -48,11 +53,19 @@ def pipeline_of(dag: DAG) -> RenderedPipeline:
     return cast(RenderedPipeline, graph)
 
 
+# Steps created outside any ``with DAG(...)``, by the files whose code created them: the DAG
+# policy reports them for the DAGs of those files (a step in no pipeline would never run).
+_STEPS_IN_NO_DAG: dict[str, list[str]] = {}
+
+
 def attach_to_current_dag(step: Step) -> None:
     """Place ``step`` in the DAG being defined, if any."""
     dag = DagContext.get_current()
-    if dag is not None:
-        place(step, dag)
+    if dag is None:
+        for filename in _user_files():
+            _STEPS_IN_NO_DAG.setdefault(filename, []).append(step.name)
+        return
+    place(step, dag)
 
 
 def place(step: Step, dag: DAG, *, default_datastore: str | None = None) -> Step:
@@ -61,6 +74,8 @@ def place(step: Step, dag: DAG, *, default_datastore: str | None = None) -> Step
     ``default_datastore``: where this pipeline's PipelineData without a datastore live.
     Returns the DAG's copy of the step.
     """
+    _placed_in_a_pipeline(step)
+    _check_code_is_in_bounds(step, dag)
     placed = _copy_for(step, dag, default_datastore)
     for parameter in getattr(placed, "parameters", {}).values():
         declare_parameter(dag, parameter, placed.name)
@@ -103,6 +118,49 @@ def place_all(
         if graph.placed(before) is not None and graph.placed(after) is not None:
             _wire_order(graph, before.name, after.name)
     return graph
+
+
+def _user_files() -> set[str]:
+    """The files (outside this package) on the stack: the DAG file, helper modules it called."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    found = set()
+    frame = inspect.currentframe()
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith("<") and not os.path.abspath(filename).startswith(package + os.sep):
+            found.add(os.path.realpath(filename))
+        frame = frame.f_back
+    return found
+
+
+def _placed_in_a_pipeline(step: Step) -> None:
+    """A step built outside a DAG and then listed in a ``Pipeline(steps=...)`` belongs to one."""
+    for names in _STEPS_IN_NO_DAG.values():
+        if step.name in names:
+            names.remove(step.name)
+
+
+def steps_in_no_dag(fileloc: str) -> list[str]:
+    """Steps that the file ``fileloc`` created outside any DAG (reported once)."""
+    return _STEPS_IN_NO_DAG.pop(os.path.realpath(fileloc), [])
+
+
+def _check_code_is_in_bounds(step: Step, dag: DAG) -> None:
+    """A script step's code comes from the DAG folder (or a folder allowed by configuration)."""
+    if not isinstance(step, PythonScriptStep):
+        return
+    roots = outside_roots(step.source_directory, step.base_directory)
+    if roots is not None:
+        raise PipelineDefinitionError(
+            f"source_directory {step.source_directory} is outside the DAG folder "
+            f"({', '.join(str(root) for root in roots)}): its files would be read and their digests "
+            "stored in the step cache.",
+            fix="Put the step's code under the DAG folder, or allow its folder in "
+            "[ml_pipelines] allowed_source_roots (AIRFLOW__ML_PIPELINES__ALLOWED_SOURCE_ROOTS).",
+            dag_id=dag.dag_id,
+            step=step.name,
+            argument="source_directory",
+        )
 
 
 def _copy_for(step: Step, dag: DAG, default_datastore: str | None) -> Step:
@@ -250,6 +308,7 @@ def _render(step: Step, dag: DAG, graph: RenderedPipeline) -> None:
             dag=dag,
             trigger_rule="none_failed",
             doc_md=f"Reuses the outputs of step **{step.name}** when nothing it depends on changed.",
+            pre_execute=EndpointVersionCheck(),
         )
         run = _run_task(step, dag, graph)
         reuse >> run
@@ -257,6 +316,7 @@ def _render(step: Step, dag: DAG, graph: RenderedPipeline) -> None:
 
 
 def _run_task(step: Step, dag: DAG, graph: RenderedPipeline) -> Any:
+    assets = run_task_arguments(list(step.outputs), dag.dag_id, dag.default_args or {})
     if isinstance(step, DataTransferStep):
         return DataTransferOperator(
             task_id="run",
@@ -264,6 +324,7 @@ def _run_task(step: Step, dag: DAG, graph: RenderedPipeline) -> Any:
             pipeline=graph,
             dag=dag,
             doc_md=f"Copies **{step.source.name}** to **{step.destination.name}** (step **{step.name}**).",
+            **assets,
         )
     if isinstance(step, PythonScriptStep):
         return StepRunOperator(
@@ -273,5 +334,6 @@ def _run_task(step: Step, dag: DAG, graph: RenderedPipeline) -> Any:
             dag=dag,
             doc_md=f"Runs `{step.script_name}` of step **{step.name}**.",
             **_queue_of(step),
+            **assets,
         )
     raise TypeError(f"no renderer for step kind {type(step).__name__}")

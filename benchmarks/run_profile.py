@@ -6,7 +6,7 @@ nested phases subtracted, so the rows add up to the whole; the execution API's s
 on Airflow's own loop thread while the main thread waits for it, and is moved out of the
 row that waited. Wall seconds on a shared machine stretch with its load; the share of each
 row is what to compare. Garbage collection is a row of its own (time inside collections,
-whichever phase triggered them), taken out of the other rows.
+whichever phase triggered them, on the main thread), taken out of the other rows.
 
     AIRFLOW_HOME=... .venv/bin/python benchmarks/run_profile.py <dag_id> [-p NAME=VALUE ...]
 """
@@ -31,12 +31,14 @@ gc_seconds = [0.0, 0.0]  # total, started
 
 
 def _gc(phase: str, info: dict[str, Any]) -> None:
+    if threading.current_thread() is not main_thread:
+        return  # counted in the loop thread's own row
     if phase == "start":
         gc_seconds[1] = time.perf_counter()
     else:
         elapsed = time.perf_counter() - gc_seconds[1]
         gc_seconds[0] += elapsed
-        if stack and threading.current_thread() is main_thread:
+        if stack:
             stack[-1][2] += elapsed
 
 

@@ -1,10 +1,11 @@
 """The same step on three compute targets: ``local``, a ``venv`` and a ``docker`` container.
 
-``ml_venv`` and ``ml_docker`` are Airflow connections of type ``ml_compute``; the DAG file
-names them only, so it runs unchanged wherever they are defined. For example:
+``ml_venv`` and ``ml_docker`` are Airflow connections of types ``mlcomputevenv`` and
+``mlcomputedocker``; the DAG file names them only, so it runs unchanged wherever they are
+defined. For example:
 
-    export AIRFLOW_CONN_ML_VENV='{"conn_type": "ml_compute", "extra": {"kind": "venv"}}'
-    export AIRFLOW_CONN_ML_DOCKER='{"conn_type": "ml_compute", "extra": {"kind": "docker",
+    export AIRFLOW_CONN_ML_VENV='{"conn_type": "mlcomputevenv"}'
+    export AIRFLOW_CONN_ML_DOCKER='{"conn_type": "mlcomputedocker", "extra": {
         "image": "aml-runtime-test:latest", "docker_url": "unix:///var/lib/aml-docker/docker.sock"}}'
 
 Each ``summarize_<target>`` step reads the staged words file and writes a summary; ``compare``

@@ -1,14 +1,20 @@
 """A small real ML pipeline: fetch -> ingest -> featurize -> train -> evaluate -> batch-score.
 
 Data: scikit-learn's bundled wine dataset, shipped in ``wine/data``, read from a second
-datastore, ``samples``: an ``ml_datastore`` connection whose base URI is that folder (or a
+datastore, ``samples``: an ``mldatastore`` connection whose base URI is that folder (or a
 bucket holding the same files). ``make demo`` and the tests define it with an environment
 variable::
 
-    AIRFLOW_CONN_SAMPLES='{"conn_type": "ml_datastore", "extra": {"base_uri": "file:///<repo>/dags/wine/data"}}'
+    AIRFLOW_CONN_SAMPLES='{"conn_type": "mldatastore", "extra": {"base_uri": "file:///<repo>/dags/wine/data"}}'
 
 ``fetch`` (a DataTransferStep) copies the raw file from there into the pipeline's own
 data; it is reused while the file is unchanged.
+
+``train`` runs on the compute target ``gpu``: on a laptop a plain local target, on a
+deployment one whose queue sends it to the GPU workers (docker-compose.yaml)::
+
+    AIRFLOW_CONN_GPU='{"conn_type": "mlcomputelocal"}'                          # make demo, tests
+    AIRFLOW_CONN_GPU='{"conn_type": "mlcomputelocal", "extra": {"queue": "gpu"}}'  # deployment
 """
 
 from airflow.sdk import DAG, Param
@@ -25,7 +31,9 @@ from airflow_ml_provider import (
 samples_wine = DataReference(datastore="samples", path_on_datastore="wine.csv", name="samples_wine")
 holdout = DataReference(datastore="samples", path_on_datastore="holdout.csv", name="holdout")
 raw = PipelineData("raw_wine", is_directory=False)
-clean, features, model = PipelineData("clean"), PipelineData("features"), PipelineData("model")
+clean, features = PipelineData("clean"), PipelineData("features")
+# Each new model is an event of the Asset "wine_classifier/model" (dags/wine_model_report.py runs on it).
+model = PipelineData("model", asset=True)
 metrics, predictions = PipelineData("metrics"), PipelineData("predictions")
 
 with DAG(
@@ -68,6 +76,7 @@ with DAG(
         outputs=[model],
         register_model="wine-classifier",
         model_alias="candidate",
+        compute_target="gpu",
     )
     PythonScriptStep(
         name="evaluate",

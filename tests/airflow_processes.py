@@ -37,6 +37,12 @@ DEFAULT_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 USERNAME = "admin"
 
 
+def inherited_environment() -> dict[str, str]:
+    """This process's environment without its Airflow settings, connections and variables
+    (the tests' own AIRFLOW_CONN_*, say): a deployment sees only what it is given."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+
+
 def deployment_environment(home: Path, dags_folder: Path, port: int) -> dict[str, str]:
     """What every process of one deployment shares (strings only, for subprocess)."""
     venv_bin = str(Path(sys.executable).parent)
@@ -56,10 +62,12 @@ def deployment_environment(home: Path, dags_folder: Path, port: int) -> dict[str
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
         # New and changed DAG files are seen within seconds, not minutes.
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "3",
-        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "5",
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "10",
         "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "1",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+        # A busy test machine answers the execution API slower than the default 5 s.
+        "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "60",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "PYTHONWARNINGS": "ignore",
     }
@@ -82,7 +90,7 @@ class AirflowProcesses:
         """``airflow <args>`` with this deployment's environment."""
         return subprocess.run(
             [sys.executable, "-m", "airflow", *args],
-            env={**os.environ, **self.env},
+            env={**inherited_environment(), **self.env},
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -95,7 +103,7 @@ class AirflowProcesses:
         log.parent.mkdir(parents=True, exist_ok=True)
         process = subprocess.Popen(
             [sys.executable, "-m", "airflow", *args],
-            env={**os.environ, **self.env},
+            env={**inherited_environment(), **self.env},
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -129,13 +137,8 @@ class AirflowProcesses:
 
     def request(self, method: str, path: str, **kwargs: Any) -> Any:
         """One authenticated API call; the decoded JSON body (or None)."""
-        response = httpx.request(
-            method,
-            f"{self.api_url}{path}",
-            headers={"Authorization": f"Bearer {self.token()}"},
-            timeout=60,
-            **kwargs,
-        )
+        headers = {"Authorization": f"Bearer {self.token()}", **kwargs.pop("headers", {})}
+        response = httpx.request(method, f"{self.api_url}{path}", headers=headers, timeout=60, **kwargs)
         if response.status_code >= 400:
             raise AssertionError(f"{method} {path}: {response.status_code} {response.text[:2000]}")
         return response.json() if response.content else None
@@ -192,8 +195,10 @@ def start_airflow(
     *,
     components: Sequence[str] = DEFAULT_COMPONENTS,
     env: dict[str, str] | None = None,
+    before_start: Callable[[AirflowProcesses], None] | None = None,
 ) -> AirflowProcesses:
-    """Migrate the metadata DB, start the API server, wait for it, then the other components."""
+    """Migrate the metadata DB, call ``before_start`` (to define connections, say), start the API
+    server, wait for it, then the other components."""
     home.mkdir(parents=True, exist_ok=True)
     dags_folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -209,6 +214,8 @@ def start_airflow(
     migrated = airflow.cli("db", "migrate")
     if migrated.returncode != 0:
         raise AssertionError(f"airflow db migrate failed:\n{migrated.stderr[-3000:]}")
+    if before_start is not None:
+        before_start(airflow)
     try:
         if "api-server" in components:
             airflow.start("api-server", "api-server", "--port", str(port), "--host", "127.0.0.1")
@@ -229,9 +236,10 @@ def airflow_processes(
     *,
     components: Sequence[str] = DEFAULT_COMPONENTS,
     env: dict[str, str] | None = None,
+    before_start: Callable[[AirflowProcesses], None] | None = None,
 ) -> Iterator[AirflowProcesses]:
     """A deployment for the duration of a ``with`` block; every process it started is stopped."""
-    airflow = start_airflow(home, dags_folder, components=components, env=env)
+    airflow = start_airflow(home, dags_folder, components=components, env=env, before_start=before_start)
     try:
         yield airflow
     finally:

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -27,12 +28,18 @@ os.environ.update(
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        # Many tests define steps whose code is in a pytest temporary folder, outside the DAG
+        # folder: they are allowed as a deployment would allow a shared code folder. The
+        # reliability suite removes this to check that steps are confined to the DAG folder.
+        "AIRFLOW__ML_PIPELINES__ALLOWED_SOURCE_ROOTS": tempfile.gettempdir(),
     }
 )
 shutil.copytree(REPO / "dags", DAGS_FOLDER)
+# The wine example trains on the compute target "gpu": here, a local one.
+os.environ["AIRFLOW_CONN_GPU"] = json.dumps({"conn_type": "mlcomputelocal"})
 # The wine example reads its raw data from a second datastore, "samples".
 os.environ["AIRFLOW_CONN_SAMPLES"] = json.dumps(
-    {"conn_type": "ml_datastore", "extra": {"base_uri": (DAGS_FOLDER / "wine" / "data").as_uri()}}
+    {"conn_type": "mldatastore", "extra": {"base_uri": (DAGS_FOLDER / "wine" / "data").as_uri()}}
 )
 
 
@@ -84,3 +91,19 @@ def postgres_url() -> str:
         connection.execute(sqlalchemy.text(f"create database {database}"))
     engine.dispose()
     return server_url.rsplit("/", 1)[0] + "/" + database
+
+
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def report() -> Callable[[str], None]:
+    """Print a figure (a size, a duration) in the summary at the end of the test session."""
+    return _FIGURES.append
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("figures")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)

@@ -43,7 +43,7 @@ def start_server(folder: Path) -> tuple[str, subprocess.Popen[bytes]]:
                     return f"http://127.0.0.1:{port}", server
         except OSError:
             time.sleep(0.5)
-    server.kill()
+    stop(server)  # its workers too
     raise AssertionError((folder / "server.log").read_text()[-3000:])
 
 

@@ -53,7 +53,6 @@ def commit_result(
     store: StepCacheStore,
     *,
     base: str,
-    pre_image: dict[str, Any],
     dag_id: str,
     step: str,
     source_directory: Path,
@@ -67,12 +66,16 @@ def commit_result(
     if imported_modules is None:
         warn(f'step "{step}": the script exited without reporting its imports; result not cached')
         return None
+    pre_image = store.pre_image(base)
+    if pre_image is None:
+        warn(f'step "{step}": fingerprint {base[:12]} has no stored pre-image any more; result not cached')
+        return None
     outside = [
         module_key(m, base_directory)
         for m in imported_modules
         if not Path(m).is_relative_to(source_directory)
     ]
-    stat_cache = StatCache(settings.stat_cache_path())
+    stat_cache = StatCache(settings.stat_cache_path(), warn)
     try:
         modules = module_digests(outside, stat_cache, base_directory)
     finally:

@@ -35,18 +35,22 @@ def find_hit(
     warn: Callable[[str], None],
     base_directory: Path,
     now: float | None = None,
+    evict: bool = True,
 ) -> Hit | None:
     """The newest entry for ``base`` whose modules are unchanged and outputs intact.
 
-    Entries whose outputs are gone or altered, or that outlived the TTL, are evicted.
+    Entries whose outputs are gone or altered, or that outlived the TTL, are evicted (with
+    ``evict=False``, as ``airflow-ml status`` looks, they are only reported).
     """
     now = time.time() if now is None else now
     ttl = settings.cache_ttl_seconds()
     full = settings.verify_outputs() == "digest"
+    dropped = "evicted" if evict else "stale, a run evicts it"
     for entry in store.candidates(base):
         if ttl is not None and entry.created_at + ttl < now:
-            warn(f"cache entry {entry.fingerprint[:12]} is older than the TTL ({ttl:.0f} s): evicted")
-            store.clear(fingerprint=entry.fingerprint)
+            warn(f"cache entry {entry.fingerprint[:12]} is older than the TTL ({ttl:.0f} s): {dropped}")
+            if evict:
+                store.clear(fingerprint=entry.fingerprint)
             continue
         if fingerprint(base, module_digests(list(entry.modules), cache, base_directory)) != entry.fingerprint:
             continue
@@ -56,8 +60,9 @@ def find_hit(
             if (problem := output_problem(name, reference, full=full, cache=cache))
         ]
         if problems:
-            warn("; ".join(problems) + f": cache entry {entry.fingerprint[:12]} evicted")
-            store.clear(fingerprint=entry.fingerprint)
+            warn("; ".join(problems) + f": cache entry {entry.fingerprint[:12]} {dropped}")
+            if evict:
+                store.clear(fingerprint=entry.fingerprint)
             continue
         return Hit(entry)
     return None

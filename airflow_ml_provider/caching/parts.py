@@ -25,7 +25,11 @@ def step_part(step: PythonScriptStep) -> dict[str, Any]:
         "name": step.name,
         "version": step.version,
         "script": step.script_name,
-        "outputs": [{"name": o.name, "is_directory": o.is_directory} for o in step.outputs],
+        # Where an output is written is part of the result: moved elsewhere, it is made again there.
+        "outputs": [
+            {"name": o.name, "is_directory": o.is_directory, "datastore": o.datastore or "default"}
+            for o in step.outputs
+        ],
         "input_modes": {data.name: data.mode for data in step.inputs},
         **_read_as(step),
         **({"azureml_compat": True} if getattr(step, "azureml_compat", False) else {}),

@@ -52,6 +52,11 @@ def cache_ttl_seconds() -> float | None:
     return value or None
 
 
+def decision_retention_seconds() -> float:
+    """How long re-run/reuse decisions are kept for explanations: the TTL, else 30 days."""
+    return cache_ttl_seconds() or 30 * 24 * 3600.0
+
+
 def verify_outputs() -> str:
     """``size`` (cheap: existence, size, file count) or ``digest`` (re-hash every output)."""
     return _get("verify_outputs", "size")
@@ -62,5 +67,37 @@ def compute_queue_seconds() -> float:
     return float(_get("compute_queue_seconds", "300"))
 
 
+def on_cache_error() -> str:
+    """``fail`` (default): a step whose cache database is unusable fails with the way to recover;
+    ``run_uncached``: it runs without the cache, with a warning."""
+    return _get("on_cache_error", "fail")
+
+
+def state_file_mode() -> str:
+    """Mode of the cache databases and the embedded MLflow store (octal; folders get x where r)."""
+    return _get("state_file_mode", "0600")
+
+
+def max_snapshot_files() -> int:
+    """The most files a step's code snapshot (``source_directory``) may hold."""
+    return int(_get("max_snapshot_files", "20000"))
+
+
+def max_snapshot_bytes() -> int:
+    """The most bytes a step's code snapshot may hold (default 1 GiB)."""
+    return int(_get("max_snapshot_bytes", str(1 << 30)))
+
+
+def allowed_source_roots() -> list[str]:
+    """Folders outside the DAG folder that steps' code may come from (``os.pathsep``-separated)."""
+    return [root for root in _get("allowed_source_roots", "").split(os.pathsep) if root.strip()]
+
+
+def tracking_probe_seconds() -> float:
+    """How long the first call to an MLflow server may take before it is taken as down."""
+    return float(_get("tracking_probe_seconds", "5"))
+
+
 def stat_cache_path() -> str:
-    return str(provider_home() / "stat-cache.db")
+    """The stat cache: a SQLite file on this machine (it maps inodes, meaningless elsewhere)."""
+    return _get("stat_cache_path", str(provider_home() / "stat-cache.db"))

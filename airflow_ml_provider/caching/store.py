@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Column,
     Engine,
     Float,
+    Index,
     Integer,
     MetaData,
     String,
@@ -26,12 +29,15 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    make_url,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
 from airflow_ml_provider.caching import settings
+from airflow_ml_provider.private import private_file
 
 metadata = MetaData()
 
@@ -57,6 +63,15 @@ leases = Table(
     Column("expires_at", Float, nullable=False),
 )
 
+# One row per base key: decisions and the run task's claim name a pre-image by its digest.
+pre_images = Table(
+    "ml_step_cache_pre_image",
+    metadata,
+    Column("base_key", String(64), primary_key=True),
+    Column("pre_image", Text, nullable=False),
+    Column("used_at", Float, nullable=False, index=True),
+)
+
 decisions = Table(
     "ml_step_cache_decision",
     metadata,
@@ -70,6 +85,13 @@ decisions = Table(
     Column("pre_image", Text),
     Column("at", Float, nullable=False),
 )
+
+# For a store of millions of rows: a step's newest entry (explanations), entries by age (the TTL
+# sweep), a step's decisions by age (pruning) and decisions by pre-image (pre-image pruning).
+Index("ml_step_cache_entry_step_age", entries.c.dag_id, entries.c.step, entries.c.created_at)
+Index("ml_step_cache_entry_age", entries.c.created_at)
+Index("ml_step_cache_decision_step_age", decisions.c.dag_id, decisions.c.step, decisions.c.at)
+Index("ml_step_cache_decision_pre_image", decisions.c.base_key)
 
 
 @dataclass(frozen=True)
@@ -111,22 +133,81 @@ def _entry(row: Any) -> CacheEntry:
     )
 
 
+# What SQLite says of a file that is not (or no longer) a usable database.
+_DAMAGED = ("malformed", "not a database", "corrupt", "disk i/o error")
+
+
+class StepCacheDamagedError(RuntimeError):
+    """The step cache's database file is damaged: says which file and how to recover."""
+
+    def __init__(self, location: str, cause: str) -> None:
+        self.location = location
+        super().__init__(
+            f"the step cache database {location} is damaged ({cause}). Recover with "
+            "`airflow-ml cache clear --all`, which sets the damaged file aside and creates a new "
+            "one (cached results are computed again), or set [ml_pipelines] on_cache_error = "
+            "run_uncached (AIRFLOW__ML_PIPELINES__ON_CACHE_ERROR=run_uncached) to run steps "
+            "without the cache, with a warning, meanwhile."
+        )
+
+
+def sqlite_file(url: str) -> Path | None:
+    return Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
+
+
 @cache
 def _engine(url: str) -> Engine:
-    if url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+    database = sqlite_file(url)
+    if database is not None:
+        private_file(database)  # it holds pre-images: argument values, file digests
         engine = create_engine(url, connect_args={"timeout": 60})
 
         @event.listens_for(engine, "connect")
         def _pragmas(connection: Any, _: Any) -> None:
             connection.execute("pragma journal_mode=wal")
             connection.execute("pragma busy_timeout=60000")
+
+        @event.listens_for(engine, "handle_error")
+        def _damaged(context: Any) -> None:
+            cause = str(context.original_exception)
+            if any(marker in cause.lower() for marker in _DAMAGED):
+                raise StepCacheDamagedError(str(database), cause) from None
+
     else:
         engine = create_engine(url, pool_pre_ping=True)
     metadata.create_all(engine)
+    # create_all adds indexes only with new tables; a store made by an older version gets them here
+    # (once: on PostgreSQL, building one over millions of rows holds writes for seconds).
+    for table in metadata.sorted_tables:
+        for index in table.indexes:
+            index.create(engine, checkfirst=True)
     return engine
+
+
+def unreachable_store(error: Exception) -> str:
+    """An unreachable cache database in words, without the password of its URL."""
+    location = make_url(settings.cache_url()).render_as_string(hide_password=True)
+    cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0][:300]
+    return (
+        f"the step cache database {location} cannot be used ({cause}). Check [ml_pipelines] "
+        "cache_url, or set on_cache_error = run_uncached to run steps without the cache meanwhile"
+    )
+
+
+def set_aside_damaged(url: str) -> Path | None:
+    """Move a damaged SQLite cache file (and its WAL files) aside; returns where, None if not SQLite."""
+    database = sqlite_file(url)
+    if database is None:
+        return None
+    with suppress(Exception):  # close pooled connections to the old file, if it was ever opened
+        _engine(url).dispose()
+    _engine.cache_clear()
+    aside = database.with_name(f"{database.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        part = Path(f"{database}{suffix}")
+        if part.exists():
+            part.rename(f"{aside}{suffix}")
+    return aside
 
 
 class StepCacheStore:
@@ -168,14 +249,55 @@ class StepCacheStore:
                 )
             )
 
-    def list_entries(self, dag_id: str | None = None, step: str | None = None) -> list[CacheEntry]:
-        query = select(entries).order_by(entries.c.dag_id, entries.c.step, entries.c.created_at)
+    def list_entries(
+        self,
+        dag_id: str | None = None,
+        step: str | None = None,
+        *,
+        limit: int | None = None,
+        after: str | None = None,
+    ) -> list[CacheEntry]:
+        """Entries by DAG, step and age; ``limit`` of them after the entry of fingerprint ``after``.
+
+        Pages are read through the index (no offset), so the last page of millions costs what
+        the first does.
+        """
+        order = (entries.c.dag_id, entries.c.step, entries.c.created_at, entries.c.fingerprint)
+        query = select(entries).order_by(*order)
         if dag_id:
             query = query.where(entries.c.dag_id == dag_id)
         if step:
             query = query.where(entries.c.step == step)
         with self.engine.connect() as connection:
+            if after:
+                last = connection.execute(select(*order).where(entries.c.fingerprint == after)).first()
+                if last is None:
+                    return []
+                query = query.where(tuple_(*order) > tuple_(*last))
+            if limit:
+                query = query.limit(limit)
             return [_entry(row) for row in connection.execute(query)]
+
+    def sweep_expired(self, ttl_seconds: float, *, batch: int = 1000, now: float | None = None) -> int:
+        """Delete the entries older than the TTL, ``batch`` per transaction; returns how many.
+
+        Each transaction is short and locks only its own rows, so lookups and new results go on
+        while millions of entries are swept.
+        """
+        cutoff = (time.time() if now is None else now) - ttl_seconds
+        removed = 0
+        while True:
+            chosen = select(entries.c.fingerprint).where(entries.c.created_at < cutoff).limit(batch)
+            with self.engine.begin() as connection:
+                count = int(
+                    connection.execute(
+                        delete(entries).where(entries.c.fingerprint.in_(chosen.scalar_subquery()))
+                    ).rowcount
+                    or 0
+                )
+            removed += count
+            if count < batch:
+                return removed
 
     def clear(
         self, dag_id: str | None = None, step: str | None = None, fingerprint: str | None = None
@@ -214,6 +336,14 @@ class StepCacheStore:
             row = connection.execute(select(leases.c.holder).where(leases.c.base_key == base)).first()
         return row.holder if row is not None else self.try_lease(base, holder, seconds)
 
+    def live_holder(self, base: str) -> str | None:
+        """Who holds a live lease on ``base`` now (None: free, or its holder's lease expired)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(leases.c.holder).where(leases.c.base_key == base, leases.c.expires_at >= time.time())
+            ).first()
+        return row.holder if row is not None else None
+
     def renew_lease(self, base: str, holder: str, seconds: float) -> bool:
         with self.engine.begin() as connection:
             return bool(
@@ -228,8 +358,38 @@ class StepCacheStore:
         with self.engine.begin() as connection:
             connection.execute(delete(leases).where(leases.c.base_key == base, leases.c.holder == holder))
 
+    # pre-images
+    def put_pre_image(self, base: str, pre_image: dict[str, Any]) -> None:
+        """Keep the pre-image of ``base`` once (its digest is its key); mark it used now."""
+        now = time.time()
+        with self.engine.begin() as connection:
+            updated = connection.execute(
+                update(pre_images).where(pre_images.c.base_key == base).values(used_at=now)
+            ).rowcount
+            if not updated:
+                try:
+                    with connection.begin_nested():
+                        connection.execute(
+                            insert(pre_images).values(
+                                base_key=base, pre_image=json.dumps(pre_image, sort_keys=True), used_at=now
+                            )
+                        )
+                except IntegrityError:  # stored meanwhile by a parallel step: the same pre-image
+                    pass
+
+    def pre_image(self, base: str) -> dict[str, Any] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(pre_images.c.pre_image).where(pre_images.c.base_key == base)
+            ).first()
+        return json.loads(row.pre_image) if row is not None else None
+
     # decisions
     def record(self, decision: Decision) -> None:
+        """Record a decision (its pre-image by digest), and forget decisions past their retention."""
+        if decision.base_key and decision.pre_image is not None:
+            self.put_pre_image(decision.base_key, decision.pre_image)
+        cutoff = time.time() - settings.decision_retention_seconds()
         with self.engine.begin() as connection:
             connection.execute(
                 insert(decisions).values(
@@ -239,13 +399,31 @@ class StepCacheStore:
                     decision=decision.decision,
                     message=decision.message,
                     base_key=decision.base_key,
-                    pre_image=None if decision.pre_image is None else json.dumps(decision.pre_image),
+                    pre_image=None,
                     at=decision.at,
+                )
+            )
+            connection.execute(
+                delete(decisions).where(
+                    decisions.c.dag_id == decision.dag_id,
+                    decisions.c.step == decision.step,
+                    decisions.c.at < cutoff,
+                )
+            )
+            # Pre-images no decision names any more; entries keep their own.
+            connection.execute(
+                delete(pre_images).where(
+                    pre_images.c.used_at < cutoff,
+                    ~select(decisions.c.id).where(decisions.c.base_key == pre_images.c.base_key).exists(),
                 )
             )
 
     def decisions(self, dag_id: str, step: str, run_id: str | None = None) -> list[Decision]:
-        query = select(decisions).where(decisions.c.dag_id == dag_id, decisions.c.step == step)
+        query = (
+            select(decisions, pre_images.c.pre_image.label("stored_pre_image"))
+            .select_from(decisions.outerjoin(pre_images, decisions.c.base_key == pre_images.c.base_key))
+            .where(decisions.c.dag_id == dag_id, decisions.c.step == step)
+        )
         if run_id:
             query = query.where(decisions.c.run_id == run_id)
         with self.engine.connect() as connection:
@@ -258,7 +436,7 @@ class StepCacheStore:
                     row.decision,
                     row.message,
                     row.base_key,
-                    json.loads(row.pre_image) if row.pre_image else None,
+                    _pre_image_of(row),
                     row.at,
                 )
                 for row in rows
@@ -275,3 +453,9 @@ class StepCacheStore:
             query = query.where(decisions.c.dag_id == dag_id)
         with self.engine.connect() as connection:
             return {row[0]: (int(row[1]), float(row[2])) for row in connection.execute(query)}
+
+
+def _pre_image_of(row: Any) -> dict[str, Any] | None:
+    """A decision's pre-image: by its digest (older rows held their own copy)."""
+    text = row.stored_pre_image or row.pre_image
+    return json.loads(text) if text else None

@@ -4,36 +4,93 @@ from __future__ import annotations
 
 from typing import Any
 
+import blake3
 from fsspec.core import url_to_fs
 
 from airflow_ml_provider.caching.content import local_content_digest
+from airflow_ml_provider.caching.remote import CHUNK, remote_content_digest
 from airflow_ml_provider.caching.statcache import StatCache
-from airflow_ml_provider.runtime.digest import path_digest
+from airflow_ml_provider.runtime.digest import ALGORITHM, manifest_digest, path_digest
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import storage_options_for
 
+STORE_DIGEST = "store_digest"
 
-def output_problem(name: str, reference: dict[str, Any], *, full: bool, cache: StatCache) -> str | None:
-    """Why a recorded output can no longer be reused, or None if it can."""
+
+def output_problem(
+    name: str, reference: dict[str, Any], *, full: bool, cache: StatCache, kind: str = "output"
+) -> str | None:
+    """Why a recorded output can no longer be reused (or read as an input), or None if it can."""
     uri = reference["uri"]
     local = local_path(uri)
     if local is not None:
         if not local.exists():
-            return f'output "{name}" is gone from {uri}'
+            return f'{kind} "{name}" is gone from {uri}'
         content = path_digest(local) if full else local_content_digest(local, cache)
         if (content.digest, content.size, content.files) != (
             reference["digest"],
             reference["size"],
             reference["files"],
         ):
-            return f'output "{name}" was altered at {uri}'
+            return f'{kind} "{name}" was altered at {uri}'
         return None
-    fs, path = url_to_fs(uri, **storage_options_for(uri))
+    options = storage_options_for(uri)
+    fs, path = url_to_fs(uri, **options)
     fs.invalidate_cache()
     if not fs.exists(path):
-        return f'output "{name}" is gone from {uri}'
+        return f'{kind} "{name}" is gone from {uri}'
     found = fs.find(path, detail=True) if fs.isdir(path) else {path: fs.info(path)}
     size = sum(int(info.get("size") or 0) for info in found.values())
     if (size, len(found)) != (reference["size"], reference["files"]):
-        return f'output "{name}" was altered at {uri} (size or file count differs)'
+        return f'{kind} "{name}" was altered at {uri} (size or file count differs)'
+    if full:
+        if streamed_digest(fs, path) != reference["digest"]:
+            return f'{kind} "{name}" was altered at {uri} (its bytes differ from their recorded digest)'
+    elif (
+        reference.get(STORE_DIGEST) and remote_content_digest(uri, options).digest != reference[STORE_DIGEST]
+    ):
+        return f'{kind} "{name}" was altered at {uri} (the store\'s checksums differ from those recorded)'
     return None
+
+
+def streamed_digest(fs: Any, path: str) -> str:
+    """The blake3 digest of remote bytes, as the runtime records it for a local file or folder."""
+    if not fs.isdir(path):
+        return f"{ALGORITHM}:{_streamed_hex(fs, path)}"
+    root = path.rstrip("/") + "/"
+    entries = [
+        (key[len(root) :], int(info.get("size") or 0), _streamed_hex(fs, key))
+        for key, info in sorted(fs.find(path, detail=True).items())
+        if info.get("type") != "directory"
+    ]
+    return f"{ALGORITHM}:{manifest_digest(entries)}"
+
+
+def _streamed_hex(fs: Any, path: str) -> str:
+    hasher = blake3.blake3()
+    with fs.open(path, "rb", block_size=CHUNK) as handle:
+        while chunk := handle.read(CHUNK):
+            hasher.update(chunk)
+    return str(hasher.hexdigest())
+
+
+def store_digest(uri: str, storage_options: dict[str, Any]) -> str | None:
+    """What the store itself says of a remote output just published (None for a local one).
+
+    Kept in the output's reference as ``store_digest`` and compared on every hit: other bytes
+    of the same size written over it change the store's checksums (or ETag, or version id).
+    """
+    if local_path(uri) is not None:
+        return None
+    return remote_content_digest(uri, storage_options).digest
+
+
+def reference_digest(uri: str, storage_options: dict[str, Any], *, datastore: str, cache: StatCache) -> str:
+    """The fingerprint digest of data a ``DataReference`` names (local: through the stat cache).
+
+    Raises FileNotFoundError for local data that is not there, StoreError for remote failures.
+    """
+    local = local_path(uri)
+    if local is None:
+        return remote_content_digest(uri, storage_options, datastore=datastore).digest
+    return local_content_digest(local, cache).digest

@@ -8,10 +8,10 @@ from __future__ import annotations
 import gc
 import os
 
-from airflow_ml_provider.cli import cache, datastore, run, validate
+from airflow_ml_provider.cli import cache, datastore, endpoints, remote, run, status, validate
 from airflow_ml_provider.cli.app import app
 
-__all__ = ["app", "cache", "datastore", "main", "run", "validate"]
+__all__ = ["app", "cache", "datastore", "endpoints", "main", "remote", "run", "status", "validate"]
 
 
 def main() -> None:

@@ -10,6 +10,10 @@ datastore_app = typer.Typer(help="Put data on a datastore.", no_args_is_help=Tru
 app.add_typer(datastore_app, name="datastore")
 cache_app = typer.Typer(help="The step cache: list, clear, explain.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
+endpoint_app = typer.Typer(
+    help="Published pipelines: list, versions, set-default, disable, enable.", no_args_is_help=True
+)
+app.add_typer(endpoint_app, name="endpoint")
 console = Console()
 if not console.is_terminal:
     console = Console(width=200)

@@ -11,7 +11,7 @@ from rich.table import Table
 from airflow_ml_provider.cli.app import app, console
 
 
-def _parse_params(values: list[str]) -> dict[str, Any]:
+def parse_params(values: list[str]) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for item in values:
         key, sep, raw = item.partition("=")
@@ -33,7 +33,7 @@ def run(
     """Run a pipeline once, in this process, and print its steps with status and outputs."""
     from airflow_ml_provider.runs import RunRequestError, check_parameters, load_pipeline, run_pipeline
 
-    params = _parse_params(param or [])
+    params = parse_params(param or [])
     run_conf = {**json.loads(conf or "{}"), **params}
     try:
         dag = load_pipeline(dag_id)

@@ -1,7 +1,13 @@
-"""``airflow-ml validate``: check pipelines before anything runs."""
+"""``airflow-ml validate``: check pipelines before anything runs, as the scheduler will see them.
+
+The DAG files are the ones the DAG processor would parse (``.airflowignore`` and
+``[core] dag_discovery_safe_mode`` apply, so plain step scripts are not executed), and the
+connections are read where Airflow reads them: secrets backends, environment, metadata database.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,25 +29,40 @@ def _error_text(import_error: str) -> str:
 
 @app.command()
 def validate(
-    dags_folder: Annotated[Path, typer.Argument(help="Folder of DAG files and pipeline specs, or one spec")],
+    dags_folder: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder of DAG files and pipeline specs, or one spec; default: [core] dags_folder"
+        ),
+    ] = None,
 ) -> None:
-    """Check every DAG file and pipeline spec (*.pipeline.yaml) in DAGS_FOLDER: data wiring,
-    scripts, names, parameters, compute targets."""
+    """Check every DAG file and pipeline spec (*.pipeline.yaml) of the DAGs folder: data wiring,
+    scripts, names, parameters, datastores and compute targets."""
+    from airflow.configuration import conf
+
     from airflow_ml_provider.pipeline.spec import is_spec_file
 
+    folder = dags_folder or Path(conf.get("core", "dags_folder"))
+    if not folder.exists():
+        console.print(f"[red]error[/red] {folder}: no such folder or file")
+        raise typer.Exit(code=1)
+    console.print(f"checking {folder}", highlight=False)
     failed = False
     dags: dict[str, Any] = {}
-    if dags_folder.is_dir():
-        from airflow.dag_processing.dagbag import DagBag
+    if folder.is_dir():
+        try:
+            from airflow.dag_processing.dagbag import DagBag
+        except ImportError:  # Airflow 3.1
+            from airflow.models.dagbag import DagBag  # type: ignore[no-redef]
 
-        bag = DagBag(dag_folder=str(dags_folder), safe_mode=False)
+        bag = DagBag(dag_folder=str(folder))
         for path, error in sorted(bag.import_errors.items()):
             console.print(f"[red]error[/red] {path}: {_error_text(error)}", soft_wrap=True)
         failed = bool(bag.import_errors)
         dags.update(bag.dags)
-        specs = sorted(p for p in dags_folder.rglob("*") if p.is_file() and is_spec_file(p.name))
+        specs = sorted(p for p in folder.rglob("*") if p.is_file() and is_spec_file(p.name))
     else:
-        specs = [dags_folder]
+        specs = [folder]
     for spec in specs:
         dag, problem = _spec_dag(spec)
         if problem:
@@ -50,14 +71,13 @@ def validate(
         elif dag is not None:
             console.print(f"[green]ok[/green] {spec} (DAG {dag.dag_id})")
             dags.setdefault(dag.dag_id, dag)
-    unknown_targets = _unknown_compute_targets(dags)
-    for dag_id in sorted(dags):
-        if dag_id in unknown_targets:
-            for problem in unknown_targets[dag_id]:
-                console.print(f"[red]error[/red] {dag_id}: {problem}", soft_wrap=True)
-        else:
+    problems = {dag_id: _problems(dags[dag_id]) for dag_id in sorted(dags)}
+    for dag_id, found in problems.items():
+        for problem in found:
+            console.print(f"[red]error[/red] {dag_id}: {problem}", soft_wrap=True)
+        if not found:
             console.print(f"[green]ok[/green] {dag_id}")
-    if failed or unknown_targets:
+    if failed or any(problems.values()):
         raise typer.Exit(code=1)
 
 
@@ -75,17 +95,47 @@ def _spec_dag(path: Path) -> tuple[Any, str | None]:
         return None, str(error)
 
 
-def _unknown_compute_targets(dags: dict[str, Any]) -> dict[str, list[str]]:
-    """Per DAG, the steps whose compute target resolves to nothing (where connections can be read)."""
+def _problems(dag: Any) -> list[str]:
+    """What would fail when the DAG runs: named datastores and compute targets that resolve to nothing."""
     from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
+    from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
+    from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
     from airflow_ml_provider.render import pipeline_of
 
-    problems: dict[str, list[str]] = {}
-    for dag_id, dag in dags.items():
-        for step in pipeline_of(dag).steps.values():
-            target = getattr(step, "compute_target", "local")
+    problems: list[str] = []
+    for step in pipeline_of(dag).steps.values():
+        target = getattr(step, "compute_target", "local")
+        try:
+            ComputeTargetHook(target).resolve()
+        except ComputeTargetError as error:
+            problems.append(f'step "{step.name}": {error}')
+        for argument, data in _data_of(step):
+            datastore = getattr(data, "datastore", None)
+            if not datastore:
+                continue
             try:
-                ComputeTargetHook(target).resolve()
-            except ComputeTargetError as error:
-                problems.setdefault(dag_id, []).append(f'step "{step.name}": {error}')
+                DatastoreHook(datastore).resolve()
+            except DatastoreError as error:
+                located = PipelineDefinitionError(
+                    f'{type(data).__name__} "{data.name}": {error}',
+                    fix="",
+                    dag_id=dag.dag_id,
+                    step=step.name,
+                    argument=argument,
+                )
+                problems.append(str(located).strip())
     return problems
+
+
+def _data_of(step: Any) -> Iterator[tuple[str, Any]]:
+    """Each data reference a step reads or writes, with the argument that names it."""
+    from airflow_ml_provider.pipeline.transfer import DataTransferStep
+
+    if isinstance(step, DataTransferStep):
+        yield "source", step.source
+        yield "destination", step.destination
+        return
+    for data in step.inputs:
+        yield "inputs", data
+    for data in step.outputs:
+        yield "outputs", data

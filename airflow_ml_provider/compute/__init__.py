@@ -16,6 +16,7 @@ from airflow_ml_provider.compute.local import run_local
 from airflow_ml_provider.hooks.compute import ComputeTarget, ComputeTargetError
 from airflow_ml_provider.pipeline.environment import Environment
 from airflow_ml_provider.runtime import StepResult, StepSpec
+from airflow_ml_provider.runtime.process import Stopper
 
 __all__ = ["ComputeError", "run_on_target", "target_image_digest"]
 
@@ -28,24 +29,31 @@ def run_on_target(
     warning: Callable[[str], None],
     environment: Environment | None = None,
     base_directory: Path | None = None,
+    stopper: Stopper | None = None,
 ) -> StepResult:
-    """Run one step attempt on ``target``; ``environment`` is the step's, relative to ``base_directory``."""
+    """Run one step attempt on ``target``; ``environment`` is the step's, relative to ``base_directory``.
+
+    ``stopper`` stops it from another thread (the run task's ``on_kill``): the script's process
+    group, its container or its pod.
+    """
     environment = environment or Environment()
     if target.kind == "local":
-        return run_local(spec, info=info, warning=warning)
+        return run_local(spec, info=info, warning=warning, stopper=stopper)
     if target.kind == "venv":
         from airflow_ml_provider.compute.venv import run_in_venv
 
         requirements = environment.requirements_path(base_directory or Path(spec.source_directory))
-        return run_in_venv(target, spec, requirements, environment.python, info=info, warning=warning)
+        return run_in_venv(
+            target, spec, requirements, environment.python, info=info, warning=warning, stopper=stopper
+        )
     if target.kind == "docker":
         from airflow_ml_provider.compute.docker import run_in_container
 
-        return run_in_container(target, spec, environment.image, info=info, warning=warning)
+        return run_in_container(target, spec, environment.image, info=info, warning=warning, stopper=stopper)
     if target.kind == "kubernetes":
         from airflow_ml_provider.compute.kubernetes import run_in_pod
 
-        return run_in_pod(target, spec, environment.image, info=info, warning=warning)
+        return run_in_pod(target, spec, environment.image, info=info, warning=warning, stopper=stopper)
     raise ComputeTargetError(f'compute target "{target.name}": unknown kind "{target.kind}".')
 
 

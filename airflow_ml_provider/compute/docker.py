@@ -29,6 +29,7 @@ from docker.types import DeviceRequest, Mount
 from airflow_ml_provider.compute.errors import ComputeError
 from airflow_ml_provider.hooks.compute import ComputeTarget
 from airflow_ml_provider.runtime import StepResult, StepSpec
+from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.tracking.config import local_store_folder
 
@@ -165,7 +166,13 @@ def container_config(target: ComputeTarget, spec: StepSpec, image: str) -> dict[
 
 
 def run_in_container(
-    target: ComputeTarget, spec: StepSpec, image: str | None, *, info: Log, warning: Log
+    target: ComputeTarget,
+    spec: StepSpec,
+    image: str | None,
+    *,
+    info: Log,
+    warning: Log,
+    stopper: Stopper | None = None,
 ) -> StepResult:
     """Run the runtime in a container; its stdout/stderr go to the task log as they come."""
     name = step_image(target, image)
@@ -203,6 +210,8 @@ def run_in_container(
     container_id = container["Id"]
     try:
         info(f'step "{spec.step}": container {container_id[:12]} from image {name}')
+        if stopper is not None:
+            stopper.on_stop(lambda: client.stop(container_id, timeout=10))
         client.start(container_id)
         stderr_tail = _stream(client, container_id, info, warning)
         exit_code = int(client.wait(container_id)["StatusCode"])

@@ -6,10 +6,17 @@ import sys
 from collections.abc import Callable
 
 from airflow_ml_provider.runtime import StepResult, StepSpec, run_step
+from airflow_ml_provider.runtime.process import Stopper
 
 
-def run_local(spec: StepSpec, *, info: Callable[[str], None], warning: Callable[[str], None]) -> StepResult:
-    return run_step(spec, info=info, warning=warning)
+def run_local(
+    spec: StepSpec,
+    *,
+    info: Callable[[str], None],
+    warning: Callable[[str], None],
+    stopper: Stopper | None = None,
+) -> StepResult:
+    return run_step(spec, info=info, warning=warning, stopper=stopper)
 
 
 def local_python() -> str:

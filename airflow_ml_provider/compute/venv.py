@@ -24,6 +24,7 @@ from pathlib import Path
 from airflow_ml_provider.compute.errors import ComputeError
 from airflow_ml_provider.hooks.compute import ComputeTarget
 from airflow_ml_provider.runtime import StepResult, StepSpec, run_step
+from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.settings import provider_home
 
 Log = Callable[[str], None]
@@ -154,6 +155,7 @@ def run_in_venv(
     *,
     info: Log,
     warning: Log,
+    stopper: Stopper | None = None,
 ) -> StepResult:
     if requirements is None:
         raise ComputeError(
@@ -161,4 +163,5 @@ def run_in_venv(
             'requirements. Give environment=Environment(requirements="requirements.txt").'
         )
     venv = ensure_venv(requirements, python, envs_root(target), info=info)
-    return run_step(dataclasses.replace(spec, python=str(venv_python(venv))), info=info, warning=warning)
+    venv_spec = dataclasses.replace(spec, python=str(venv_python(venv)))
+    return run_step(venv_spec, info=info, warning=warning, stopper=stopper)

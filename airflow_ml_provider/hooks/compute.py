@@ -1,4 +1,4 @@
-"""Compute targets: named by Airflow connections; ``local`` is built in."""
+"""Compute targets: named by Airflow connections, one connection type per kind; ``local`` is built in."""
 
 from __future__ import annotations
 
@@ -9,12 +9,20 @@ from typing import Any
 from airflow.exceptions import AirflowNotFoundException
 from airflow.sdk import BaseHook
 
+from airflow_ml_provider.compute_kinds import (
+    DOCKER,
+    KIND_OF_CONN_TYPE,
+    KINDS,
+    KUBERNETES,
+    VENV,
+    ComputeKind,
+)
+from airflow_ml_provider.compute_kinds import LOCAL as LOCAL_KIND
+from airflow_ml_provider.connection_types import OLD_COMPUTE_TYPE
+from airflow_ml_provider.hooks.connections import get_connection, warn_deprecated_type
 from airflow_ml_provider.hooks.datastore import connection_fields
 
-LOCAL = "local"
-KINDS = ("local", "venv", "docker", "kubernetes")
-# Options the connection form stores as text that mean JSON values.
-JSON_OPTIONS = ("node_selector", "tolerations", "volumes", "volume_mounts")
+LOCAL = LOCAL_KIND.name
 
 
 class ComputeTargetError(ValueError):
@@ -31,13 +39,17 @@ class ComputeTarget:
     options: dict[str, Any] = field(default_factory=dict)
 
 
+def _types_hint() -> str:
+    return ", ".join(kind.conn_type for kind in KINDS.values())
+
+
 class ComputeTargetHook(BaseHook):
-    """Resolves a compute target name; the connection id is the target's name."""
+    """Resolves a compute target name, whatever its kind; the connection id is the target's name."""
 
     conn_name_attr = "compute_target"
     default_conn_name = LOCAL
-    conn_type = "ml_compute"
-    hook_name = "ML Compute Target"
+    conn_type = LOCAL_KIND.conn_type
+    hook_name = LOCAL_KIND.title
 
     def __init__(self, compute_target: str = LOCAL) -> None:
         super().__init__()
@@ -48,40 +60,52 @@ class ComputeTargetHook(BaseHook):
         if name == LOCAL:
             return ComputeTarget(LOCAL, LOCAL)
         try:
-            connection = self.get_connection(name)
+            connection = get_connection(name)
         except AirflowNotFoundException:
             raise ComputeTargetError(
-                f'compute target "{name}" is not defined: there is no Airflow connection '
-                f'"{name}". Create one of type {self.conn_type} (kind: {", ".join(KINDS)}), '
-                'or use compute_target="local".'
+                f'compute target "{name}" is not defined: there is no Airflow connection "{name}". '
+                f'Create one of type {_types_hint()}, or use compute_target="local".'
             ) from None
-        if connection.conn_type != self.conn_type:
-            raise ComputeTargetError(
-                f'compute target "{name}": connection "{name}" is of type '
-                f"{connection.conn_type!r}, not {self.conn_type!r}."
-            )
-        extra = connection_fields(connection.extra_dejson, self.conn_type)
-        kind = extra.pop("kind", LOCAL)
-        if kind not in KINDS:
-            raise ComputeTargetError(
-                f'compute target "{name}": kind {kind!r} is not one of {", ".join(KINDS)}.'
-            )
+        extra = connection_fields(connection.extra_dejson, connection.conn_type)
+        kind = _kind_of(name, connection.conn_type, extra)
         if connection.host:
             extra.setdefault("host", connection.host)
-        return ComputeTarget(name, kind, extra.pop("queue", None) or None, _typed_options(name, extra))
+        return ComputeTarget(
+            name, kind.name, extra.pop("queue", None) or None, _typed_options(name, kind, extra)
+        )
 
 
-def _typed_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
-    """Form fields arrive as text: JSON fields are parsed, ``in_cluster`` becomes a boolean.
+def _kind_of(name: str, conn_type: str, extra: dict[str, Any]) -> ComputeKind:
+    if conn_type in KIND_OF_CONN_TYPE:
+        extra.pop("kind", None)
+        return KIND_OF_CONN_TYPE[conn_type]
+    if conn_type != OLD_COMPUTE_TYPE:
+        raise ComputeTargetError(
+            f'compute target "{name}": connection "{name}" is of type {conn_type!r}, not one of '
+            f"{_types_hint()}."
+        )
+    kind_name = extra.pop("kind", LOCAL)
+    if kind_name not in KINDS:
+        raise ComputeTargetError(
+            f'compute target "{name}": kind {kind_name!r} is not one of {", ".join(KINDS)}.'
+        )
+    warn_deprecated_type(name, conn_type, KINDS[kind_name].conn_type)
+    return KINDS[kind_name]
+
+
+def _typed_options(name: str, kind: ComputeKind, options: dict[str, Any]) -> dict[str, Any]:
+    """Form fields arrive as text: JSON options are parsed, boolean ones become booleans.
 
     ``cpu`` (the Kubernetes spelling) is taken as ``cpus``, the one name every kind reads.
     """
     typed = dict(options)
     if "cpu" in typed:
         typed.setdefault("cpus", typed.pop("cpu"))
-    for key in JSON_OPTIONS:
-        value = typed.get(key)
-        if isinstance(value, str):
+    for key, value in options.items():
+        option = kind.option(key)
+        if option is None or not isinstance(value, str):
+            continue
+        if option.type == "json":
             try:
                 typed[key] = json.loads(value) if value.strip() else None
             except json.JSONDecodeError as error:
@@ -89,6 +113,23 @@ def _typed_options(name: str, options: dict[str, Any]) -> dict[str, Any]:
                     f'compute target "{name}": field "{key}" is not valid JSON ({error.msg} at '
                     f"character {error.pos}): {value!r}. Write it as JSON, as in the field's description."
                 ) from None
-    if isinstance(typed.get("in_cluster"), str):
-        typed["in_cluster"] = typed["in_cluster"].strip().lower() in ("true", "1", "yes")
+        elif option.type == "boolean":
+            typed[key] = value.strip().lower() in ("true", "1", "yes")
     return typed
+
+
+# One registered hook per kind (ComputeTargetHook stands for local), so that each kind's
+# connection form shows only its own options.
+class VenvComputeHook(ComputeTargetHook):
+    conn_type = VENV.conn_type
+    hook_name = VENV.title
+
+
+class DockerComputeHook(ComputeTargetHook):
+    conn_type = DOCKER.conn_type
+    hook_name = DOCKER.title
+
+
+class KubernetesComputeHook(ComputeTargetHook):
+    conn_type = KUBERNETES.conn_type
+    hook_name = KUBERNETES.title

@@ -9,6 +9,8 @@ from typing import Any
 from airflow.exceptions import AirflowNotFoundException
 from airflow.sdk import BaseHook
 
+from airflow_ml_provider.connection_types import DATASTORE_TYPE, OLD_DATASTORE_TYPE
+from airflow_ml_provider.hooks.connections import get_connection, warn_deprecated_type
 from airflow_ml_provider.runtime.stores import remember_storage_options
 from airflow_ml_provider.settings import provider_home
 
@@ -51,7 +53,7 @@ class DatastoreHook(BaseHook):
 
     conn_name_attr = "datastore_name"
     default_conn_name = DEFAULT_DATASTORE
-    conn_type = "ml_datastore"
+    conn_type = DATASTORE_TYPE
     hook_name = "ML Datastore"
 
     def __init__(self, datastore_name: str = DEFAULT_DATASTORE) -> None:
@@ -64,26 +66,28 @@ class DatastoreHook(BaseHook):
             # A dataset read straight from a web server (Azure ML v1's from_files("https://...")).
             return ResolvedDatastore(name, name.rstrip("/"))
         try:
-            connection = self.get_connection(name)
+            connection = get_connection(name)
         except AirflowNotFoundException:
             if name == DEFAULT_DATASTORE:
                 return ResolvedDatastore(name, default_datastore_uri())
             raise DatastoreError(
                 f'datastore "{name}" is not defined: there is no Airflow connection "{name}". '
-                f"Create one of type {self.conn_type} whose extra holds "
-                '{"base_uri": "file:///data/raw"} (or s3://bucket/prefix, ...).'
+                f"Create one of type {self.conn_type} whose Base URI (host) is file:///data/raw, "
+                "s3://bucket/prefix, ..."
             ) from None
-        if connection.conn_type != self.conn_type:
+        if connection.conn_type == OLD_DATASTORE_TYPE:
+            warn_deprecated_type(name, OLD_DATASTORE_TYPE, self.conn_type)
+        elif connection.conn_type != self.conn_type:
             raise DatastoreError(
                 f'datastore "{name}": connection "{name}" is of type {connection.conn_type!r}, '
                 f"not {self.conn_type!r}. Give the datastore its own connection."
             )
-        extra = connection_fields(connection.extra_dejson, self.conn_type)
+        extra = connection_fields(connection.extra_dejson, connection.conn_type)
         base_uri = extra.get("base_uri") or connection.host
         if not base_uri:
             raise DatastoreError(
-                f'datastore "{name}": connection "{name}" has no base_uri in its extra. '
-                'Set it, for example {"base_uri": "s3://bucket/prefix"}.'
+                f'datastore "{name}": connection "{name}" has no Base URI. Set its Base URI (host), '
+                'for example s3://bucket/prefix, or {"base_uri": "s3://bucket/prefix"} in its extra.'
             )
         options = _storage_options(extra)
         if _protocol(base_uri) in S3_PROTOCOLS:
@@ -109,7 +113,7 @@ class DatastoreHook(BaseHook):
         aws_conn_id = extra.get("aws_conn_id")
         if aws_conn_id:
             try:
-                aws = self.get_connection(str(aws_conn_id))
+                aws = get_connection(str(aws_conn_id))
             except AirflowNotFoundException:
                 raise DatastoreError(
                     f'datastore "{self.datastore_name}": its aws_conn_id "{aws_conn_id}" names no '
@@ -159,9 +163,14 @@ def _storage_options(extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def connection_fields(extra: dict[str, Any], conn_type: str) -> dict[str, Any]:
-    """A connection's form fields, whether stored plainly or as ``extra__<type>__<field>``."""
+    """A connection's form fields that were set, stored plainly or as ``extra__<type>__<field>``.
+
+    Forms save the fields left untouched as null or empty: those count as not set.
+    """
     prefix = f"extra__{conn_type}__"
-    fields = {key: value for key, value in extra.items() if not key.startswith(prefix)}
+    fields = {
+        key: value for key, value in extra.items() if not key.startswith(prefix) and value not in (None, "")
+    }
     for key, value in extra.items():
         if key.startswith(prefix) and value not in (None, ""):
             fields.setdefault(key[len(prefix) :], value)

@@ -7,9 +7,12 @@ from typing import Any
 from airflow.exceptions import AirflowNotFoundException
 from airflow.sdk import BaseHook
 
+from airflow_ml_provider.connection_types import OLD_TRACKING_TYPE, TRACKING_TYPE
+from airflow_ml_provider.hooks.connections import get_connection, warn_deprecated_type
 from airflow_ml_provider.hooks.datastore import connection_fields
-from airflow_ml_provider.tracking.config import CONN_TYPE, TrackingConfig, embedded
+from airflow_ml_provider.tracking.config import TrackingConfig, embedded
 from airflow_ml_provider.tracking.config import tracking_conn_id as configured_conn_id
+from airflow_ml_provider.tracking.credentials import secured
 
 
 class TrackingHook(BaseHook):
@@ -20,7 +23,7 @@ class TrackingHook(BaseHook):
 
     conn_name_attr = "tracking_conn_id"
     default_conn_name = "mlflow_default"
-    conn_type = CONN_TYPE
+    conn_type = TRACKING_TYPE
     hook_name = "ML Tracking (MLflow)"
 
     def __init__(self, tracking_conn_id: str | None = None) -> None:
@@ -29,10 +32,12 @@ class TrackingHook(BaseHook):
 
     def get_config(self) -> TrackingConfig:
         try:
-            connection = self.get_connection(self.tracking_conn_id)
+            connection = get_connection(self.tracking_conn_id)
         except AirflowNotFoundException:
             return embedded()
-        extra: dict[str, Any] = connection_fields(connection.extra_dejson, CONN_TYPE)
+        if connection.conn_type == OLD_TRACKING_TYPE:
+            warn_deprecated_type(self.tracking_conn_id, OLD_TRACKING_TYPE, TRACKING_TYPE)
+        extra: dict[str, Any] = connection_fields(connection.extra_dejson, connection.conn_type)
         uri = extra.get("tracking_uri") or connection.host or ""
         if connection.port and uri.startswith("http") and f":{connection.port}" not in uri:
             uri = f"{uri.rstrip('/')}:{connection.port}"
@@ -43,9 +48,10 @@ class TrackingHook(BaseHook):
             credentials["MLFLOW_TRACKING_PASSWORD"] = connection.password
         if extra.get("token"):
             credentials["MLFLOW_TRACKING_TOKEN"] = str(extra["token"])
-        return TrackingConfig(
+        config = TrackingConfig(
             uri=uri,
             ui_url=extra.get("ui_url") or (uri if uri.startswith("http") else None),
             artifact_location=extra.get("artifact_location"),
             credentials=credentials,
         )
+        return secured(config)

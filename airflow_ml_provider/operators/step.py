@@ -3,23 +3,30 @@
 from __future__ import annotations
 
 import json
-import re
 import tempfile
+from collections.abc import Callable
 from contextlib import nullcontext
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from airflow.exceptions import AirflowException
 from airflow.sdk import BaseOperator, Context
 
+from airflow_ml_provider.attempts import AttemptRecord, sweep_dead_attempts
+from airflow_ml_provider.caching import settings
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.settings import compute_queue_seconds
+from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import StepCacheStore
+from airflow_ml_provider.caching.verify import STORE_DIGEST, output_problem, reference_digest, store_digest
 from airflow_ml_provider.compute import run_on_target
 from airflow_ml_provider.compute.local import local_python
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook, ResolvedDatastore
+from airflow_ml_provider.lineage import StepLineage, StepLineageMixin
 from airflow_ml_provider.links import MlflowRunLink
+from airflow_ml_provider.locations import pipeline_data_path
 from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_parameter
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.datapath import bind_run_parameters
@@ -37,32 +44,21 @@ from airflow_ml_provider.runtime import (
     StepSpec,
 )
 from airflow_ml_provider.runtime.bootstrap import AZUREML_COMPAT_VARIABLE
+from airflow_ml_provider.runtime.commandline import CommandLineError
 from airflow_ml_provider.runtime.placeholders import INPUT_DATASETS_VARIABLE, expand_parameters
+from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.staging import local_path
+from airflow_ml_provider.runtime.stores import StoreError
+from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.sensors.reuse import fingerprint_claim
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.registry import register_model
-from airflow_ml_provider.tracking.step import MODEL_VERSION_KEY, RUN_ID_KEY, StepTracking, open_for_task
-
-PIPELINE_DATA_FOLDER = "pipeline-data"
-
-
-def safe_path_part(value: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", value)
-
-
-def pipeline_data_path(dag_id: str, run_id: str, step: str, attempt: int, output: str) -> str:
-    """Where a PipelineData output lives on its datastore: one place per run, step and attempt."""
-    return "/".join(
-        [
-            PIPELINE_DATA_FOLDER,
-            safe_path_part(dag_id),
-            safe_path_part(run_id),
-            step,
-            f"attempt-{attempt}",
-            output,
-        ]
-    )
+from airflow_ml_provider.tracking.step import (
+    MODEL_VERSION_KEY,
+    RUN_ID_KEY,
+    StepTracking,
+    open_for_task,
+)
 
 
 def input_mode(declared: str | None, datastore: ResolvedDatastore) -> str:
@@ -72,7 +68,7 @@ def input_mode(declared: str | None, datastore: ResolvedDatastore) -> str:
     return "mount" if datastore.is_local else "download"
 
 
-class StepRunOperator(BaseOperator):
+class StepRunOperator(StepLineageMixin, BaseOperator):
     """Runs one step attempt and pushes its output references to XCom (as the return value).
 
     The return value is ``{output name: {uri, digest, size, files, produced_by}}``: JSON,
@@ -87,6 +83,12 @@ class StepRunOperator(BaseOperator):
         self.step = step
         self.pipeline = pipeline
         self.mlflow_run_url: str | None = None
+        self._stopper = Stopper()
+
+    def on_kill(self) -> None:
+        """The task is being killed: stop the script's process group, its container or its pod."""
+        self.log.warning(f'step "{self.step.name}": killed; stopping its script')
+        self._stopper.stop()
 
     def execute(self, context: Context) -> dict[str, dict[str, Any]]:
         step = self.step
@@ -98,8 +100,23 @@ class StepRunOperator(BaseOperator):
             raise AirflowException(f'step "{step.name}": {error}') from None
         self._check_queue(target.name, target.queue)
         claim = fingerprint_claim(self.pipeline, self.step, context["ti"])
+        self.lineage = StepLineage(
+            step.name, [spec.uri for spec in inputs], fingerprint=claim["base_key"] if claim else None
+        )
+        sweep_dead_attempts(self.log.warning)
         tracking = self._open_tracking(context, target.name, claim)
-        with tempfile.TemporaryDirectory(prefix=f"aml-{step.name}-") as work:
+        output_folders = [str(path.parent) for o in outputs if (path := local_path(o.uri)) is not None]
+        ti = context["ti"]
+        with (
+            tempfile.TemporaryDirectory(prefix=f"aml-{step.name}-") as work,
+            AttemptRecord(
+                f"{ti.dag_id} {ti.run_id} {step.name} try {ti.try_number}", work, output_folders
+            ) as record,
+        ):
+            if tracking is not None:
+                record.note(mlflow_run_id=tracking.run_id)
+            if claim:
+                record.note(lease=[claim["base_key"], claim["holder"]])
             spec = self._spec(context, inputs, outputs, work, tracking)
             store = StepCacheStore() if claim else None
             with LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext():
@@ -111,22 +128,34 @@ class StepRunOperator(BaseOperator):
                         warning=self.log.warning,
                         environment=step.environment,
                         base_directory=step.base_directory,
+                        stopper=self._stopper,
                     )
-                except (ScriptFailedError, StagingError) as error:
+                except (ScriptFailedError, StagingError, CommandLineError) as error:
                     self._close_tracking(tracking, succeeded=False)
                     raise AirflowException(str(error)) from None
                 except BaseException:
                     self._close_tracking(tracking, succeeded=False)
                     raise
-                references = self._references(result, context)
+                references = self._references(result, context, outputs)
+                self.lineage = replace(
+                    self.lineage,
+                    outputs=[str(reference["uri"]) for reference in references.values()],
+                    mlflow_run_id=tracking.run_id if tracking else None,
+                )
                 model_version = self._close_tracking(
                     tracking, succeeded=True, context=context, references=references
                 )
-                if store and claim:
+                changed = (
+                    changed_references(step, store, claim["base_key"], self.log.warning)
+                    if store and claim
+                    else []
+                )
+                for change in changed:
+                    self.log.warning(f'step "{step.name}": {change}; its result is not cached')
+                if store and claim and not changed:
                     key = commit_result(
                         store,
                         base=claim["base_key"],
-                        pre_image=claim["pre_image"],
                         dag_id=context["ti"].dag_id,
                         step=step.name,
                         source_directory=step.source_directory,
@@ -164,7 +193,7 @@ class StepRunOperator(BaseOperator):
         work: str,
         tracking: StepTracking | None,
     ) -> StepSpec:
-        step, params = self.step, context["params"]
+        step, params = self.step, run_parameters(context)
         environment = {
             f"AML_PARAMETER_{name}": _resolve_parameter(token, params)["value"]
             for name, token in step.params.items()
@@ -199,7 +228,7 @@ class StepRunOperator(BaseOperator):
             tracking = open_for_task(
                 step,
                 ti,
-                context["params"],
+                run_parameters(context),
                 fingerprint=claim["base_key"] if claim else "none",
                 compute_target=target,
                 warn=self.log.warning,
@@ -228,7 +257,7 @@ class StepRunOperator(BaseOperator):
             return None
         model_version = None
         try:
-            tracking.finish(succeeded, self.step.name)
+            tracking.finish(succeeded, self.step.name, killed=self._stopper.stopped)
             if succeeded and isinstance(self.step, EstimatorStep) and self.step.register_model and context:
                 model_version = register_model(
                     tracking,
@@ -251,7 +280,7 @@ class StepRunOperator(BaseOperator):
         return local_path(references[name]["uri"])
 
     def _input_spec(self, data: DataReference | PipelineData, context: Context) -> InputSpec:
-        data = bind_run_parameters(data, context["params"])
+        data = bind_run_parameters(data, run_parameters(context))
         if isinstance(data, DataReference):
             datastore = DatastoreHook(data.datastore).resolve()
             return InputSpec(
@@ -262,9 +291,25 @@ class StepRunOperator(BaseOperator):
             )
         reference = produced_reference(self.pipeline, self.step.name, data.name, context["ti"])
         datastore = DatastoreHook(data.datastore or "default").resolve()
+        self._check_staged_input(data.name, reference)
         return InputSpec(
             data.name, reference["uri"], input_mode(data.mode, datastore), datastore.storage_options
         )
+
+    def _check_staged_input(self, name: str, reference: dict[str, Any]) -> None:
+        """An input must still hold what its producer published (unchanged files are not re-read)."""
+        stat_cache = StatCache(settings.stat_cache_path(), self.log.warning)
+        try:
+            problem = output_problem(name, reference, full=False, cache=stat_cache, kind="input")
+        finally:
+            stat_cache.close()
+        if problem:
+            producer = reference.get("produced_by", {})
+            raise AirflowException(
+                f'step "{self.step.name}": {problem} since run {producer.get("run_id")} published it '
+                "(its recorded digest no longer matches). Nothing ran; run the pipeline again, "
+                "so that the producing step is checked and re-run."
+            )
 
     def _output_spec(self, data: PipelineData, context: Context) -> OutputSpec:
         datastore = DatastoreHook(data.datastore or "default").resolve()
@@ -276,11 +321,47 @@ class StepRunOperator(BaseOperator):
         ti = context["ti"]
         return {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id, "try": ti.try_number}
 
-    def _references(self, result: StepResult, context: Context) -> dict[str, dict[str, Any]]:
+    def _references(
+        self, result: StepResult, context: Context, outputs: list[OutputSpec]
+    ) -> dict[str, dict[str, Any]]:
         produced_by = self._produced_by(context)
-        return {
-            name: {**record.to_dict(), "produced_by": produced_by} for name, record in result.outputs.items()
-        }
+        options = {output.name: output.storage_options for output in outputs}
+        references = {}
+        for name, record in result.outputs.items():
+            reference = {**record.to_dict(), "produced_by": produced_by}
+            checksums = store_digest(record.uri, options.get(name, {}))
+            if checksums:
+                reference[STORE_DIGEST] = checksums
+            references[name] = reference
+        return references
+
+
+def changed_references(step: Any, store: StepCacheStore, base: str, warn: Callable[[str], None]) -> list[str]:
+    """The ``DataReference`` inputs whose data differs now from what the fingerprint was made of.
+
+    A result is cached under its fingerprint only if it was made from the data that
+    fingerprint names: data that changed while the step ran makes it a one-off.
+    """
+    expected = (store.pre_image(base) or {}).get("inputs", {})
+    changed = []
+    stat_cache = StatCache(settings.stat_cache_path(), warn)
+    try:
+        for data in step.inputs:
+            if not isinstance(data, DataReference) or data.name not in expected:
+                continue
+            datastore = DatastoreHook(data.datastore).resolve()
+            uri = datastore.uri(data.path_on_datastore)
+            try:
+                now = reference_digest(
+                    uri, datastore.storage_options, datastore=datastore.name, cache=stat_cache
+                )
+            except (FileNotFoundError, StoreError) as error:
+                now = f"unreadable: {error}"
+            if now != expected[data.name]:
+                changed.append(f'input "{data.name}" at {uri} changed while the step ran')
+    finally:
+        stat_cache.close()
+    return changed
 
 
 def _resolve_parameter(token: ArgumentToken, params: Any) -> dict[str, str]:

@@ -13,17 +13,23 @@ from typing import Any
 from airflow.exceptions import AirflowException
 from airflow.sdk import BaseOperator, Context
 
+from airflow_ml_provider.attempts import AttemptRecord, sweep_dead_attempts
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.store import StepCacheStore
+from airflow_ml_provider.caching.verify import STORE_DIGEST, store_digest
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
 from airflow_ml_provider.hooks.sql import SqlSourceError, write_csv
+from airflow_ml_provider.lineage import StepLineage, StepLineageMixin
 from airflow_ml_provider.links import MlflowRunLink
-from airflow_ml_provider.operators.step import pipeline_data_path
+from airflow_ml_provider.locations import pipeline_data_path
+from airflow_ml_provider.operators.step import changed_references
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.sql import SqlDataReference
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
 from airflow_ml_provider.references import StepInputError, produced_reference
 from airflow_ml_provider.rendered import RenderedPipeline
+from airflow_ml_provider.runtime.process import Stopper
+from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.runtime.transfer import Endpoint, TransferResult, transfer
 from airflow_ml_provider.sensors.reuse import fingerprint_claim
@@ -64,7 +70,7 @@ class _PeakMemory:
         return self.peak - self.start
 
 
-class DataTransferOperator(BaseOperator):
+class DataTransferOperator(StepLineageMixin, BaseOperator):
     """Copies the step's source to its destination; returns ``{destination: reference}``.
 
     The reference has the same form as any step output's
@@ -82,6 +88,12 @@ class DataTransferOperator(BaseOperator):
         self.step = step
         self.pipeline = pipeline
         self.mlflow_run_url: str | None = None
+        self._stopper = Stopper()
+
+    def on_kill(self) -> None:
+        """The task is being killed: stop copying (what was written is removed, nothing published)."""
+        self.log.warning(f'step "{self.step.name}": killed; stopping the copy')
+        self._stopper.stop()
 
     def execute(self, context: Context) -> dict[str, dict[str, Any]]:
         scratch = Path(tempfile.mkdtemp(prefix=f"aml-{self.step.name}-"))
@@ -100,7 +112,21 @@ class DataTransferOperator(BaseOperator):
         claim = fingerprint_claim(self.pipeline, self.step, context["ti"])
         tracking = self._open_tracking(context, claim)
         store = StepCacheStore() if claim else None
-        with LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext():
+        sweep_dead_attempts(self.log.warning)
+        final = local_path(destination.uri)
+        record = AttemptRecord(
+            f"{ti.dag_id} {ti.run_id} {step.name} try {ti.try_number}",
+            "",
+            [str(final.parent)] if final is not None else [],
+        )
+        if tracking is not None:
+            record.content["mlflow_run_id"] = tracking.run_id
+        if claim:
+            record.content["lease"] = [claim["base_key"], claim["holder"]]
+        with (
+            record,
+            LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext(),
+        ):
             try:
                 with _PeakMemory() as memory:
                     result = transfer(
@@ -108,7 +134,10 @@ class DataTransferOperator(BaseOperator):
                         destination,
                         source_is_directory=_is_directory(step.source_reference_type),
                         destination_is_directory=step.destination_is_directory,
-                        overwrite=step.overwrite or isinstance(step.destination, PipelineData),
+                        overwrite=step.overwrite,
+                        # A step output is never replaced: the cache may point at it.
+                        keep_existing=isinstance(step.destination, PipelineData),
+                        stopper=self._stopper,
                         log=self.log.info,
                     )
             except StoreError as error:
@@ -139,11 +168,23 @@ class DataTransferOperator(BaseOperator):
                     "produced_by": produced_by,
                 }
             }
-            if store and claim:
+            self.lineage = StepLineage(
+                step.name, [source.uri], [result.uri], fingerprint=claim["base_key"] if claim else None
+            )
+            checksums = store_digest(result.uri, destination.storage_options)
+            if checksums:
+                references[step.destination.name][STORE_DIGEST] = checksums
+            changed = (
+                changed_references(step, store, claim["base_key"], self.log.warning)
+                if store and claim
+                else []
+            )
+            for change in changed:
+                self.log.warning(f'step "{step.name}": {change}; its result is not cached')
+            if store and claim and not changed:
                 key = commit_result(
                     store,
                     base=claim["base_key"],
-                    pre_image=claim["pre_image"],
                     dag_id=ti.dag_id,
                     step=step.name,
                     source_directory=step.base_directory,

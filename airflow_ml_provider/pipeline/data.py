@@ -196,6 +196,9 @@ class PipelineData(_ModeMixin):
     datastore: str | None = None
     is_directory: bool = True
     mode: InputMode | None = None
+    # An Airflow Asset updated each time a step run writes this output: True names it
+    # "<dag_id>/<name>", a string names it so. Reused outputs update nothing.
+    asset: bool | str = False
     _: KW_ONLY
     dataset: TabularFormat | None = None
     input_name: str | None = field(default=None, compare=False)
@@ -236,6 +239,7 @@ class PipelineData(_ModeMixin):
             _check_mode(self.mode, self.name)
             if self.input_name is not None:
                 check_name(self.input_name, what="input name", step=None, argument="input_name")
+            _check_asset(self.asset, self.name)
         except PipelineDefinitionError as error:
             object.__setattr__(self, "problem", error)
 
@@ -303,6 +307,16 @@ class PipelineParameter:
 
 
 DataInput = DataReference | PipelineData
+
+
+def _check_asset(asset: object, name: str) -> None:
+    if isinstance(asset, bool) or (isinstance(asset, str) and asset.strip() and len(asset) <= 1500):
+        return
+    raise PipelineDefinitionError(
+        f"PipelineData {name!r}: asset must be True, False or an asset name, not {asset!r}.",
+        fix='Write asset=True (the asset is named "<dag_id>/<output>") or asset="a name".',
+        argument="asset",
+    )
 
 
 def _clean_datastore_path(path: str) -> str:

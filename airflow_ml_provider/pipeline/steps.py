@@ -23,6 +23,12 @@ from airflow_ml_provider.pipeline.environment import Environment
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
 from airflow_ml_provider.pipeline.names import check_name
 from airflow_ml_provider.pipeline.runconfig import step_compute_target, step_environment
+from airflow_ml_provider.runtime.commandline import (
+    VARIABLE_NAME,
+    argument_problem,
+    arguments_problem,
+    variable_problem,
+)
 from airflow_ml_provider.runtime.placeholders import DATA_PLACEHOLDER, PARAMETER_PLACEHOLDER
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
@@ -44,6 +50,8 @@ class Step:
         version: str | None,
     ) -> None:
         self.name = check_name(name, what="step name", step=None, argument="name")
+        _check_list(inputs, "inputs", "data", self.name)
+        _check_list(outputs, "outputs", "PipelineData", self.name)
         self.inputs: list[DataInput] = _check_inputs(inputs, self.name)
         self.outputs: list[PipelineData] = _check_outputs(outputs, self.name)
         self.compute_target = _check_compute_target(compute_target, self.name)
@@ -163,7 +171,9 @@ class PythonScriptStep(Step):
             base = Path(base_directory) if base_directory else _defining_file_directory()
             self.base_directory = base
             self.source_directory = _check_source_directory(source_directory, base)
-            self.environment = environment
+            self.environment = _check_environment(environment)
+            _check_list(arguments, "arguments", "arguments", step_name)
+            params = _check_params(params)
             self.tracking = _check_tracking(tracking)
             self.experiment_name = experiment_name
             self.script_name = _check_script(script_name, self.source_directory)
@@ -178,6 +188,7 @@ class PythonScriptStep(Step):
                 [*(arguments or []), *(params or {}).values()]
             )
             _adopt_argument_data(self, arguments or [])
+            _check_command_line(self.arguments)
         except PipelineDefinitionError as error:
             raise _with_current_dag(error.located(step=str(step_name))) from None
         self._attach()
@@ -221,6 +232,16 @@ class EstimatorStep(PythonScriptStep):
         azureml_compat: bool | None = None,
     ) -> None:
         v1_step_arguments(runconfig_pipeline_params=runconfig_pipeline_params)
+        if hyperparameters is not None and not isinstance(hyperparameters, Mapping):
+            raise _with_current_dag(
+                PipelineDefinitionError(
+                    f"hyperparameters is a {type(hyperparameters).__name__}, not a mapping of names "
+                    "to values.",
+                    fix='Write hyperparameters={"alpha": 0.1, ...}.',
+                    step=name or Path(str(entry_script)).stem,
+                    argument="hyperparameters",
+                )
+            )
         self.hyperparameters = dict(hyperparameters or {})
         self.register_model = register_model
         self.model_alias = model_alias
@@ -347,6 +368,92 @@ def _with_current_dag(error: PipelineDefinitionError) -> PipelineDefinitionError
     return error.located(dag_id=current_dag_id())
 
 
+def _check_list(value: Any, argument: str, of: str, step: str) -> None:
+    """Lists must be lists: a string would be taken character by character, one object fails."""
+    if value is None or isinstance(value, list | tuple):
+        return
+    if isinstance(value, str):
+        example = f"{argument}={value.split()!r}" if argument == "arguments" else f'{argument}=["..."]'
+        raise PipelineDefinitionError(
+            f"{argument} is one string ({value!r:.60}); it would be taken character by character.",
+            fix=f"Give a list: {example}.",
+            step=step,
+            argument=argument,
+        )
+    raise PipelineDefinitionError(
+        f"{argument} is a {type(value).__name__}, not a list of {of}.",
+        fix=f"Put it in a list: {argument}=[...].",
+        step=step,
+        argument=argument,
+    )
+
+
+def _check_params(params: Any) -> Mapping[str, Any]:
+    if params is None:
+        return {}
+    if not isinstance(params, Mapping):
+        raise PipelineDefinitionError(
+            f"params is a {type(params).__name__}, not a mapping of names to values.",
+            fix='Write params={"name": value}; each becomes the variable AML_PARAMETER_<name>.',
+            argument="params",
+        )
+    for key in params:
+        if not isinstance(key, str) or not VARIABLE_NAME.match(key):
+            raise PipelineDefinitionError(
+                f"params name {key!r} cannot be part of the variable name AML_PARAMETER_{key}.",
+                fix="Use letters, digits and '_' (not starting with a digit).",
+                argument=f"params[{key!r}]",
+            )
+    return params
+
+
+def _check_environment(environment: Any) -> Environment | None:
+    if environment is None:
+        return None
+    if not isinstance(environment, Environment):
+        raise PipelineDefinitionError(
+            f"environment is a {type(environment).__name__}, not an Environment.",
+            fix='Write environment=Environment(requirements="requirements.txt", variables={...}).',
+            argument="environment",
+        )
+    if not isinstance(environment.variables, Mapping):
+        raise PipelineDefinitionError(
+            f"Environment variables is a {type(environment.variables).__name__}, not a mapping.",
+            fix='Write Environment(variables={"NAME": "value"}).',
+            argument="environment.variables",
+        )
+    for name, value in environment.variables.items():
+        problem = variable_problem(name, value)
+        if problem:
+            raise PipelineDefinitionError(
+                f"Environment variable {problem}.",
+                fix='Give text values (variables={"THREADS": "4"}) under names such as THREADS.',
+                argument=f"environment.variables[{name!r}]",
+            )
+    return environment
+
+
+def _check_command_line(arguments: list[ArgumentToken]) -> None:
+    """Literal arguments are known now: refuse what no script could be started with."""
+    # Parameters and data paths are known at run time (checked again then): counted empty here.
+    known = [token.value if token.kind == "literal" else "" for token in arguments]
+    for index, token in enumerate(arguments):
+        problem = argument_problem(token.value) if token.kind == "literal" else None
+        if problem:
+            raise PipelineDefinitionError(
+                f"this argument cannot be given to a script: {problem}.",
+                fix="Pass large or binary values in a file, as data (a DataReference or PipelineData).",
+                argument=f"arguments[{index}]",
+            )
+    problem = arguments_problem(known)
+    if problem:
+        raise PipelineDefinitionError(
+            f"{problem}.",
+            fix="Pass long lists in a file, as data (a DataReference or PipelineData).",
+            argument="arguments",
+        )
+
+
 def _check_inputs(inputs: Sequence[DataInput] | None, step: str) -> list[DataInput]:
     checked: list[DataInput] = []
     for index, data in enumerate(inputs or []):
@@ -412,6 +519,13 @@ def _check_compute_target(compute_target: Any, step: str) -> str:
 
 
 def _check_source_directory(source_directory: Any, base: Path) -> Path:
+    if source_directory is not None and not isinstance(source_directory, str | os.PathLike):
+        raise PipelineDefinitionError(
+            f"source_directory is a {type(source_directory).__name__} ({source_directory!r:.40}), "
+            "not a folder.",
+            fix="Give a folder relative to the DAG file, holding the step's script.",
+            argument="source_directory",
+        )
     folder = base if source_directory is None else base / Path(source_directory)
     if not folder.is_dir():
         raise PipelineDefinitionError(

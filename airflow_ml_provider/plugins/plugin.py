@@ -4,7 +4,8 @@
   each step's status, reuse decision and explanation, outputs and MLflow run; runs compared;
 - "Step cache" (Browse): cached results, clearing them, why a step re-ran;
 - "Pipeline designer": build a pipeline on a canvas and save it as a pipeline spec (YAML);
-- the embedded tracking store's MLflow UI, so that run links work with no configuration.
+- the embedded tracking store's MLflow UI, so that run links work with no configuration;
+- connection forms of the provider's types save only the fields that were set.
 
 Everything is served by one FastAPI app under ``/ml-pipelines``, behind Airflow's login, and
 each route checks the user's rights on the DAG it is about. The React views need Airflow 3.1+;
@@ -17,6 +18,7 @@ from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
+from airflow_ml_provider.plugins.connection_forms import SaveOnlySetFields
 from airflow_ml_provider.tracking.config import PLUGIN_PATH, airflow_url
 
 VIEWS = {
@@ -71,4 +73,7 @@ class MlPipelinesPlugin(AirflowPlugin):
     name = "ml_pipelines"
     # Airflow reads these class attributes; React apps need 3.1+ (as the edge3 provider guards).
     fastapi_apps = [_fastapi_app()]  # noqa: RUF012
+    fastapi_root_middlewares = [  # noqa: RUF012
+        {"middleware": SaveOnlySetFields, "args": [], "kwargs": {}, "name": "ML pipelines connection forms"}
+    ]
     react_apps = _react_apps() if _airflow_3_1_or_later() else []

@@ -34,15 +34,35 @@ def file_digest(path: str | os.PathLike[str]) -> str:
     return hasher.hexdigest()
 
 
+class Manifest:
+    """A folder's digest, fed one (relative path, size, file digest) entry at a time in path order.
+
+    The same digest as ``manifest_digest`` of the same entries, without holding them.
+    """
+
+    def __init__(self) -> None:
+        self._hasher = blake3.blake3()
+        self.size = 0
+        self.files = 0
+
+    def add(self, relative: str, size: int, digest: str) -> None:
+        self._hasher.update(f"{relative}\0{size}\0{digest}\n".encode())
+        self.size += size
+        self.files += 1
+
+    def digest(self) -> ContentDigest:
+        return ContentDigest(f"{ALGORITHM}:{self._hasher.hexdigest()}", self.size, self.files)
+
+
 def manifest_digest(entries: list[tuple[str, int, str]]) -> str:
     """Digest of a folder from its (relative path, size, file digest) entries.
 
     Paths are part of the digest, so renaming a file changes it; order does not.
     """
-    hasher = blake3.blake3()
+    manifest = Manifest()
     for relative, size, digest in sorted(entries):
-        hasher.update(f"{relative}\0{size}\0{digest}\n".encode())
-    return hasher.hexdigest()
+        manifest.add(relative, size, digest)
+    return manifest.digest().digest.removeprefix(f"{ALGORITHM}:")
 
 
 def local_files(root: Path) -> list[Path]:

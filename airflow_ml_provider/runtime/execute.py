@@ -9,39 +9,43 @@ from collections.abc import Callable
 from pathlib import Path
 
 from airflow_ml_provider.runtime import bootstrap
+from airflow_ml_provider.runtime.commandline import check_command_line, shortened
 from airflow_ml_provider.runtime.placeholders import data_variables, expand_data
-from airflow_ml_provider.runtime.process import run_script
+from airflow_ml_provider.runtime.process import Stopper, run_script
 from airflow_ml_provider.runtime.spec import OutputRecord, StepResult, StepSpec
 from airflow_ml_provider.runtime.staging import OutputStaging, stage_input
 
 Log = Callable[[str], None]
 
 
-def run_step(spec: StepSpec, *, info: Log, warning: Log) -> StepResult:
+def run_step(spec: StepSpec, *, info: Log, warning: Log, stopper: Stopper | None = None) -> StepResult:
     """Run one attempt of a step; outputs are published only if the script succeeded."""
     work = Path(spec.work_directory)
     work.mkdir(parents=True, exist_ok=True)
-    staged = {item.name: stage_input(item, work / "inputs", info) for item in spec.inputs}
+    read_only: list[str] = []
+    staged = {item.name: stage_input(item, work / "inputs", info, read_only) for item in spec.inputs}
     outputs = {item.name: OutputStaging(item, work) for item in spec.outputs}
     try:
         paths = {**staged, **{name: str(staging.path) for name, staging in outputs.items()}}
         arguments = [_render(token, paths, spec.step) for token in spec.arguments]
         environment = {**_script_environment(spec), **data_variables(paths, spec.environment)}
+        check_command_line(spec.step, arguments, spec.environment)
         record_file = work / "imports.json"
         script = str(Path(spec.source_directory) / spec.script)
-        info(f'step "{spec.step}": running {spec.script} {" ".join(arguments)}')
+        info(f'step "{spec.step}": running {spec.script} {shortened(" ".join(arguments))}')
         run_script(
             [spec.python, bootstrap.__file__, str(record_file), script, *arguments],
             step=spec.step,
             script=spec.script,
             cwd=spec.source_directory,
-            environment=environment,
+            environment={**environment, bootstrap.VARIABLE: json.dumps(read_only)},
             log_stdout=info,
             log_stderr=warning,
+            stopper=stopper,
         )
         published: dict[str, OutputRecord] = {}
         for name, staging in outputs.items():
-            published[name] = staging.publish()
+            published[name] = staging.publish(warning)
             info(f'output "{name}": published {published[name].uri} ({published[name].digest})')
             if published[name].files == 0:
                 warning(

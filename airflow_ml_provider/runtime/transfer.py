@@ -33,6 +33,8 @@ import blake3
 from fsspec.core import url_to_fs
 
 from airflow_ml_provider.runtime.digest import ALGORITHM, manifest_digest
+from airflow_ml_provider.runtime.process import Stopper
+from airflow_ml_provider.runtime.publish import free_remote_path, publish_local, renamed_uri
 from airflow_ml_provider.runtime.stores import StoreError, check_exists, with_retries
 
 CHUNK = 8 << 20
@@ -213,16 +215,20 @@ def transfer(
     source_is_directory: bool | None,
     destination_is_directory: bool | None,
     overwrite: bool = False,
+    keep_existing: bool = False,
+    stopper: Stopper | None = None,
     log: Log = print,
     chunk: int = CHUNK,
     progress_seconds: float = PROGRESS_SECONDS,
 ) -> TransferResult:
     """Copy ``source`` to ``destination``; publish only a complete copy (see the module doc).
 
-    A file source into a folder destination lands as ``<folder>/<file name>``. Raises
-    :class:`StoreError` naming the datastore, the path and the cause. ``None`` for
-    ``source_is_directory``: whatever the source is; for ``destination_is_directory``: the
-    same as the source.
+    A file source into a folder destination lands as ``<folder>/<file name>``. A destination
+    that exists is replaced with ``overwrite``; with ``keep_existing`` (step outputs, which the
+    cache may reference) it is kept and the copy lands beside it under a fresh name, which the
+    result's ``uri`` says. Raises :class:`StoreError` naming the datastore, the path and the
+    cause. ``None`` for ``source_is_directory``: whatever the source is; for
+    ``destination_is_directory``: the same as the source.
     """
     started = time.monotonic()
     source_fs, source_path = with_retries(
@@ -254,7 +260,12 @@ def transfer(
     existed = with_retries(
         exists, datastore=destination.datastore, uri=destination.uri, action="check", log=log
     )
-    if existed and not overwrite:
+    published_uri = destination.uri
+    if existed and keep_existing and final_local is None:
+        destination_path = free_remote_path(destination_fs, destination_path, what="transfer", log=log)
+        old_name = destination.uri.rstrip("/").rpartition("/")[2]
+        published_uri = renamed_uri(destination.uri, old_name, destination_path.rpartition("/")[2])
+    elif existed and not overwrite and not keep_existing:
         raise StoreError(
             destination.datastore,
             destination.uri,
@@ -287,9 +298,11 @@ def transfer(
     progress = Progress(total, len(files), log, progress_seconds)
     log(
         f"transfer {source.uri} -> {destination.uri}: {len(files)} file(s), {_human(total)}"
-        + (" (replacing what is there)" if existed else "")
+        + (" (replacing what is there)" if existed and overwrite and not keep_existing else "")
     )
     copier = _Copier(source_fs, destination_fs, progress, chunk)
+    if stopper is not None:
+        stopper.on_stop(copier.cancelled.set)
     written: list[str] = []
     written_lock = threading.Lock()
 
@@ -332,13 +345,17 @@ def transfer(
         raise
     copier.close()
     if staging is not None and final_local is not None:
-        if final_local.exists():
-            shutil.rmtree(final_local) if final_local.is_dir() else final_local.unlink()
-        os.replace(staging / final_local.name, final_local)
+        if keep_existing:
+            published = publish_local(staging / final_local.name, final_local, what="transfer", log=log)
+            published_uri = renamed_uri(destination.uri, final_local.name, published.name)
+        else:
+            if final_local.exists():
+                shutil.rmtree(final_local) if final_local.is_dir() else final_local.unlink()
+            os.replace(staging / final_local.name, final_local)
         shutil.rmtree(staging, ignore_errors=True)
     digest = manifest_digest(entries) if destination_is_directory else entries[0][2]
     seconds = time.monotonic() - started
-    result = TransferResult(destination.uri, f"{ALGORITHM}:{digest}", total, len(entries), seconds)
+    result = TransferResult(published_uri, f"{ALGORITHM}:{digest}", total, len(entries), seconds)
     log(progress.line() + f"; done in {seconds:.1f} s")
     return result
 

@@ -4,41 +4,43 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from typing import Any
 
 from airflow.exceptions import AirflowException
-from airflow.sdk import BaseSensorOperator, Context, SkipMixin
+from airflow.sdk import BaseSensorOperator, Context
 from airflow.sdk.exceptions import AirflowSkipException
 
+try:
+    from airflow.sdk import SkipMixin
+except ImportError:  # Airflow 3.1 has it in the standard provider
+    from airflow.providers.standard.utils.skipmixin import SkipMixin  # type: ignore[assignment]
+from sqlalchemy.exc import OperationalError
+
+from airflow_ml_provider.attempts import sweep_dead_attempts
 from airflow_ml_provider.caching import settings
-from airflow_ml_provider.caching.content import code_digests, local_content_digest
-from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, base_key, base_pre_image
-from airflow_ml_provider.caching.lookup import explain_miss, find_hit
-from airflow_ml_provider.caching.parts import (
-    arguments_part,
-    environment_part,
-    params_part,
-    step_part,
-    transfer_pre_image,
-)
-from airflow_ml_provider.caching.remote import remote_content_digest
+from airflow_ml_provider.caching.content import SnapshotError
+from airflow_ml_provider.caching.decision import WAIT, data_reference_digest, decide, step_pre_image
+from airflow_ml_provider.caching.fingerprint import UnfingerprintableError
 from airflow_ml_provider.caching.statcache import StatCache
-from airflow_ml_provider.caching.store import Decision, StepCacheStore
-from airflow_ml_provider.compute import target_image_digest
-from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
-from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
-from airflow_ml_provider.hooks.sql import SqlSourceError, csv_digest
+from airflow_ml_provider.caching.store import (
+    Decision,
+    StepCacheDamagedError,
+    StepCacheStore,
+    unreachable_store,
+)
+from airflow_ml_provider.hooks.sql import csv_digest
+from airflow_ml_provider.lineage import StepLineage, StepLineageMixin, step_input_uris
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.pipeline.data import DataReference
 from airflow_ml_provider.pipeline.datapath import bind_run_parameters
 from airflow_ml_provider.pipeline.describe import describe_step
 from airflow_ml_provider.pipeline.sql import SqlDataReference
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
-from airflow_ml_provider.references import StepInputError, produced_reference
+from airflow_ml_provider.references import produced_reference
 from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.run_options import stopped_by_failure
-from airflow_ml_provider.runtime.staging import local_path
-from airflow_ml_provider.runtime.stores import StoreError
+from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.step import (
     MODEL_VERSION_KEY,
@@ -46,6 +48,8 @@ from airflow_ml_provider.tracking.step import (
     open_for_task,
     record_reused_step,
 )
+from airflow_ml_provider.triggers.lease import LeaseReleasedTrigger
+from airflow_ml_provider.xcom_keys import REUSE_DECISION
 
 FINGERPRINT_KEY = "fingerprint"
 # The step's description (JSON) travels with the serialized DAG, for the UI plugin.
@@ -65,12 +69,12 @@ def lease_holder(ti: Any, step: str) -> str:
     return f"{ti.dag_id}|{ti.run_id}|{step}"
 
 
-class StepReuseSensor(BaseSensorOperator, SkipMixin):
+class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
     """Computes the step's fingerprint and decides: reuse, wait for another run, or run.
 
     - hit: pushes the cached output references (as its return value) and skips ``.run``;
-    - another run holds the lease on the same fingerprint: pokes again later
-      (reschedule mode: no worker slot held while waiting), then reuses;
+    - another run holds the lease on the same fingerprint: defers to the triggerer until that
+      lease is released or expires (no worker slot held, no reschedule), then decides again;
     - miss: takes the lease, pushes the fingerprint for ``.run`` to commit, lets it go.
     """
 
@@ -79,7 +83,6 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
 
     def __init__(self, *, step: PythonScriptStep, pipeline: RenderedPipeline, **kwargs: Any) -> None:
         kwargs.setdefault("poke_interval", settings.reuse_poke_seconds())
-        kwargs.setdefault("mode", "reschedule")
         super().__init__(**kwargs)
         self.step = step
         self.pipeline = pipeline
@@ -91,10 +94,15 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
         return frozenset(super().get_serialized_fields() | {STEP_FIELD})
 
     def poke(self, context: Context) -> bool:
-        store = StepCacheStore()
-        stat_cache = StatCache(settings.stat_cache_path())
+        stat_cache = StatCache(settings.stat_cache_path(), self.log.warning)
         try:
-            return self._decide(context, store, stat_cache)
+            return self._decide(context, StepCacheStore(), stat_cache)
+        except (StepCacheDamagedError, OperationalError) as error:
+            problem = str(error) if isinstance(error, StepCacheDamagedError) else unreachable_store(error)
+            if settings.on_cache_error() == "run_uncached":
+                self.log.warning(f'step "{self.step.name}": {problem}; it runs without the cache')
+                return True
+            raise AirflowException(f'step "{self.step.name}": {problem}') from None
         finally:
             stat_cache.close()
 
@@ -106,56 +114,84 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
             self.log.info(f'step "{step.name}": {stopped}')
             raise AirflowSkipException(stopped)
         try:
-            pre_image = self._pre_image(context, stat_cache)
+            pre_image = step_pre_image(
+                step,
+                run_parameters(context),
+                lambda data: self._input_digest(data, context, stat_cache),
+                stat_cache,
+            )
+        except SnapshotError as error:
+            raise AirflowException(f'step "{step.name}": {error}') from None
         except UnfingerprintableError as error:
             self._record(store, ti, "run", f"run, not cached: cannot fingerprint {error}", None, None)
             self.log.warning(f'step "{step.name}": cannot fingerprint {error}; it runs and is not cached')
             return True
-        base = base_key(pre_image)
-        reuse_wanted = step.allow_reuse and not run_conf.get("regenerate_outputs")
-        evicted: list[str] = []
-        if reuse_wanted:
-
-            def evict(problem: str) -> None:
-                evicted.append(problem)
-                self.log.warning(f'step "{step.name}": {problem}')
-
-            hit = find_hit(store, base, stat_cache, warn=evict, base_directory=step.base_directory)
-            if hit is not None:
-                self.log.info(f'step "{step.name}": {hit.message}')
-                self._record(store, ti, "reused", hit.message, base, pre_image)
-                self._track_reuse(context, hit.entry.produced_by, base)
-                # Each reference's produced_by says which run and attempt made it.
-                ti.xcom_push(key="return_value", value=hit.entry.outputs)
-                if hit.entry.produced_by.get(MODEL_VERSION_KEY):
-                    ti.xcom_push(key=MODEL_VERSION_KEY, value=hit.entry.produced_by[MODEL_VERSION_KEY])
-                self.skip(ti=ti, tasks=[self.dag.get_task(self.pipeline.task_ids(step.name)["run"])])
-                return True
         holder = lease_holder(ti, step.name)
-        other = store.try_lease(base, holder, settings.lease_seconds())
-        if other is not None:
+        outcome = decide(
+            step,
+            pre_image,
+            dag_id=ti.dag_id,
+            store=store,
+            stat_cache=stat_cache,
+            regenerate=bool(run_conf.get("regenerate_outputs")),
+            lease=lambda base: self._take_lease(store, base, holder),
+            evict=True,
+            warn=lambda problem: self.log.warning(f'step "{step.name}": {problem}'),
+        )
+        base = str(outcome.base)
+        if outcome.hit is not None:
+            hit = outcome.hit
+            self.log.info(f'step "{step.name}": {outcome.message}')
+            self._record(store, ti, "reused", outcome.message, base, pre_image)
+            self._track_reuse(context, hit.entry.produced_by, base)
+            # Each reference's produced_by says which run and attempt made it.
+            ti.xcom_push(key="return_value", value=hit.entry.outputs)
+            if hit.entry.produced_by.get(MODEL_VERSION_KEY):
+                ti.xcom_push(key=MODEL_VERSION_KEY, value=hit.entry.produced_by[MODEL_VERSION_KEY])
+            self.lineage = StepLineage(
+                step.name,
+                step_input_uris(step, self.pipeline, ti),
+                [str(reference["uri"]) for reference in hit.entry.outputs.values()],
+                fingerprint=base,
+                cache_hit=True,
+                source_run=hit.entry.produced_by.get("run_id"),
+                mlflow_run_id=ti.xcom_pull(task_ids=ti.task_id, key=RUN_ID_KEY),
+            )
+            self.skip(ti=ti, tasks=[self.dag.get_task(self.pipeline.task_ids(step.name)["run"])])
+            return True
+        if outcome.decision == WAIT:
+            other = str(outcome.holder)
             self.log.info(
-                f'step "{step.name}": run {other.split("|")[1]} is computing the same fingerprint '
-                f"({base[:12]}); waiting for it, then reusing its result"
+                f'step "{step.name}": {outcome.message}; deferred until it is done, then reusing its result'
             )
             # Once per wait, so that the UI can say whom the step waits for.
             earlier = store.decisions(ti.dag_id, step.name, ti.run_id)
             if not earlier or earlier[-1].decision != "waiting":
                 message = f"waiting for run {other.split('|')[1]}, which is computing the same fingerprint"
                 self._record(store, ti, "waiting", message, base, None)
-            return False
-        if not step.allow_reuse:
-            message = "run: allow_reuse=False"
-        elif not reuse_wanted:
-            message = "run: regenerate_outputs is set for this run"
-        elif evicted:
-            message = "re-run: " + "; ".join(evicted)
-        else:
-            message = explain_miss(store, ti.dag_id, step.name, pre_image, stat_cache, step.base_directory)
-        self.log.info(f'step "{step.name}": {message}')
-        self._record(store, ti, "run", message, base, pre_image)
-        ti.xcom_push(key=FINGERPRINT_KEY, value={"base_key": base, "pre_image": pre_image, "holder": holder})
+            self.defer(
+                trigger=LeaseReleasedTrigger(base, other, self.poke_interval),
+                method_name="resume_after_lease",
+                timeout=timedelta(seconds=self.timeout) if self.timeout else None,
+            )
+        self.log.info(f'step "{step.name}": {outcome.message}')
+        self._record(store, ti, "run", outcome.message, base, pre_image)
+        # The pre-image is in the store (by its digest): XCom carries only the digest.
+        ti.xcom_push(key=FINGERPRINT_KEY, value={"base_key": base, "holder": holder})
         return True
+
+    def _take_lease(self, store: StepCacheStore, base: str, holder: str) -> str | None:
+        """Take the lease on ``base``; the other holder when it is not free."""
+        other = store.try_lease(base, holder, settings.lease_seconds())
+        if other is not None and sweep_dead_attempts(self.log.warning):
+            # The holder may have been an attempt that died on this machine: its lease is free now.
+            other = store.try_lease(base, holder, settings.lease_seconds())
+        return other
+
+    def resume_after_lease(self, context: Context, event: dict[str, Any] | None = None) -> None:
+        """The other run's lease is gone: decide again (its result, or the lease for this run)."""
+        if not self.poke(context):
+            raise AirflowException(f'step "{self.step.name}": no decision after waiting for the lease')
 
     def _track_reuse(self, context: Context, produced_by: dict[str, Any], base: str) -> None:
         """A reused step still gets its MLflow run, tagged reused_from, with the original metrics."""
@@ -164,7 +200,7 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
             tracking = open_for_task(
                 step,
                 ti,
-                context["params"],
+                run_parameters(context),
                 fingerprint=base,
                 compute_target=step.compute_target,
                 warn=self.log.warning,
@@ -181,42 +217,13 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
         self.mlflow_run_url = tracking.url
         ti.xcom_push(key=RUN_ID_KEY, value=tracking.run_id)
 
-    def _pre_image(self, context: Context, stat_cache: StatCache) -> dict[str, Any]:
-        step = self.step
-        try:
-            target = ComputeTargetHook(step.compute_target).resolve()
-            compute_kind, image_digest = target.kind, target_image_digest(target, step.environment)
-            inputs = {data.name: self._input_digest(data, context, stat_cache) for data in step.inputs}
-            for data in step.outputs:  # their options are needed to verify a hit on a remote store
-                DatastoreHook(data.datastore or "default").resolve()
-        except (ComputeTargetError, DatastoreError, StepInputError, StoreError, SqlSourceError) as error:
-            raise UnfingerprintableError(str(error)) from None
-        if step.kind == "data_transfer":
-            return transfer_pre_image(step, inputs)
-        return base_pre_image(
-            step=step_part(step),
-            code=code_digests(step.source_directory, stat_cache),
-            arguments=arguments_part(step),
-            params=params_part(step, dict(context["params"])),
-            inputs=inputs,
-            environment=environment_part(step, compute_kind, stat_cache, image_digest=image_digest),
-        )
-
     def _input_digest(self, data: Any, context: Context, stat_cache: StatCache) -> str:
-        data = bind_run_parameters(data, context["params"])
+        data = bind_run_parameters(data, run_parameters(context))
         if isinstance(data, SqlDataReference):
             return csv_digest(data.datastore, data.sql_query)
         if not isinstance(data, DataReference):
             return str(produced_reference(self.pipeline, self.step.name, data.name, context["ti"])["digest"])
-        datastore = DatastoreHook(data.datastore).resolve()
-        uri = datastore.uri(data.path_on_datastore)
-        local = local_path(uri)
-        if local is None:
-            return remote_content_digest(uri, datastore.storage_options, datastore=datastore.name).digest
-        try:
-            return local_content_digest(local, stat_cache).digest
-        except FileNotFoundError:
-            raise UnfingerprintableError(f'input "{data.name}": {uri} does not exist') from None
+        return data_reference_digest(data, stat_cache)
 
     def _record(
         self,
@@ -229,4 +236,8 @@ class StepReuseSensor(BaseSensorOperator, SkipMixin):
     ) -> None:
         store.record(
             Decision(ti.dag_id, ti.run_id, self.step.name, decision, message, base, pre_image, time.time())
+        )
+        # Read by API clients (the run's step table), which cannot reach the step cache.
+        ti.xcom_push(
+            key=REUSE_DECISION, value={"decision": decision, "message": message, "fingerprint": base}
         )

@@ -8,10 +8,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from airflow_ml_provider.caching.settings import SECTION
+from airflow_ml_provider.private import private_file, private_folder
 from airflow_ml_provider.settings import provider_home
 
 DEFAULT_CONN_ID = "mlflow_default"
-CONN_TYPE = "ml_tracking"
 
 
 class TrackingUnavailableError(RuntimeError):
@@ -53,11 +53,13 @@ def embedded() -> TrackingConfig:
     """No configuration at all: a SQLite tracking store and a local artifact folder; the run
     links open the MLflow UI that the provider's plugin serves under the Airflow API server."""
     home = provider_home()
-    home.mkdir(parents=True, exist_ok=True)
+    # Runs hold parameter values and metrics: private to the worker's user, like the caches.
+    database = private_file(home / "mlflow.db")
+    artifacts = private_folder(home / "mlartifacts")
     return TrackingConfig(
-        uri=f"sqlite:///{home / 'mlflow.db'}",
+        uri=f"sqlite:///{database}",
         ui_url=airflow_url(MLFLOW_UI_PATH),
-        artifact_location=(home / "mlartifacts").as_uri(),
+        artifact_location=artifacts.as_uri(),
     )
 
 
@@ -66,7 +68,7 @@ def tracking_conn_id() -> str:
 
 
 def resolve() -> TrackingConfig:
-    """The tracking connection (type ``ml_tracking``), or the embedded store when there is none."""
+    """The tracking connection (type ``mltracking``), or the embedded store when there is none."""
     from airflow_ml_provider.hooks.tracking import TrackingHook
 
     return TrackingHook().get_config()

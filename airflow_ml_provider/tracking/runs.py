@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
 from airflow_ml_provider.tracking.config import TrackingConfig, TrackingUnavailableError
+from airflow_ml_provider.tracking.credentials import shown
 
 T = TypeVar("T")
 
@@ -44,7 +45,7 @@ class Tracker:
         except Exception as error:
             if _is_unreachable(error):
                 raise TrackingUnavailableError(
-                    f"the MLflow tracking server at {self.config.uri} cannot be reached ({what}: "
+                    f"the MLflow tracking server at {shown(self.config.uri)} cannot be reached ({what}: "
                     f"{type(error).__name__}: {str(error)[:300]}). Check the tracking connection, "
                     'or set tracking="optional" to run the step untracked.'
                 ) from None
@@ -98,12 +99,15 @@ class Tracker:
         run_id: str,
         lock: Callable[[], Any],
         params: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
     ) -> str:
         """The parent run of a DAG run: found by its tags, created once (under ``lock``) with the
-        pipeline's parameters as its params."""
+        pipeline's parameters as its params and ``tags``."""
         key = (self.config.uri, experiment_id, dag_id, run_id)
         if key not in self._known_parents:
-            self._known_parents[key] = self._pipeline_run(experiment_id, dag_id, run_id, lock, params or {})
+            self._known_parents[key] = self._pipeline_run(
+                experiment_id, dag_id, run_id, lock, params or {}, tags or {}
+            )
         return self._known_parents[key]
 
     def _pipeline_run(
@@ -113,6 +117,7 @@ class Tracker:
         run_id: str,
         lock: Callable[[], Any],
         params: dict[str, str],
+        tags: dict[str, str],
     ) -> str:
         found = self.find_pipeline_run(experiment_id, dag_id, run_id)
         if found:
@@ -126,7 +131,7 @@ class Tracker:
                 self.client.create_run,
                 experiment_id,
                 run_name=run_id,
-                tags={"ml_level": "pipeline", "dag_id": dag_id, "run_id": run_id},
+                tags={**tags, "ml_level": "pipeline", "dag_id": dag_id, "run_id": run_id},
             )
             self.log_params(str(run.info.run_id), params)
             return str(run.info.run_id)

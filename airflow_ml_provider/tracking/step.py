@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_ml_provider.run_conf import pipeline_run_tags, run_experiment
 from airflow_ml_provider.tracking.config import TrackingUnavailableError, resolve
+from airflow_ml_provider.tracking.probe import check_reachable
 from airflow_ml_provider.tracking.runs import Tracker
 
 TRACKING_MODES = ("required", "optional", "off")
@@ -38,9 +40,9 @@ class StepTracking:
     def url(self) -> str | None:
         return self.tracker.config.run_url(self.experiment_id, self.run_id)
 
-    def finish(self, succeeded: bool, step: str) -> dict[str, float]:
+    def finish(self, succeeded: bool, step: str, *, killed: bool = False) -> dict[str, float]:
         """Close the run with the step's outcome; on success roll its metrics up to the parent."""
-        self.tracker.end_run(self.run_id, "FINISHED" if succeeded else "FAILED")
+        self.tracker.end_run(self.run_id, "FINISHED" if succeeded else "KILLED" if killed else "FAILED")
         if not succeeded:
             return {}
         metrics = self.tracker.metrics(self.run_id)
@@ -48,14 +50,39 @@ class StepTracking:
         return metrics
 
 
+def end_if_running(run_id: str, status: str = "KILLED") -> bool:
+    """End a step's MLflow run left RUNNING by a dead attempt; False if it was not (or is unknown).
+
+    Raises TrackingUnavailableError when the tracking server cannot be reached.
+    """
+    config = resolve()
+    check_reachable(config, "", "")
+    tracker = Tracker(config)
+    try:
+        run = tracker.call("get run", tracker.client.get_run, run_id)
+    except TrackingUnavailableError:
+        raise
+    except Exception:  # not in this tracking store (tracking moved, or the run was deleted)
+        return False
+    if run.info.status != "RUNNING":
+        return False
+    tracker.end_run(run_id, status)
+    return True
+
+
 @contextmanager
 def _parent_lock(dag_id: str, run_id: str, holder: str) -> Iterator[None]:
     """One creator of a DAG run's parent run across workers: a lease in the step cache store."""
     from airflow_ml_provider.caching.fingerprint import digest_of
-    from airflow_ml_provider.caching.store import StepCacheStore
+    from airflow_ml_provider.caching.store import StepCacheDamagedError, StepCacheStore
 
     # Lease keys are digests (64 characters), like fingerprints.
-    store, key = StepCacheStore(), digest_of(["mlflow-parent", dag_id, run_id])
+    key = digest_of(["mlflow-parent", dag_id, run_id])
+    try:
+        store = StepCacheStore()
+    except StepCacheDamagedError:  # the steps say so; the run is still tracked
+        yield
+        return
     deadline = time.monotonic() + 120
     while store.try_lease(key, holder, 60) is not None:
         if time.monotonic() > deadline:
@@ -78,15 +105,19 @@ def open_step_tracking(
     params: dict[str, str],
     warn: Callable[[str], None],
     pipeline_params: dict[str, str] | None = None,
+    run_tags: dict[str, str] | None = None,
 ) -> StepTracking | None:
     """The child run of this step attempt, or None when tracking is off (or optional and down).
 
-    ``pipeline_params`` (the DAG run's parameters) go on the parent run when it is created.
+    ``pipeline_params`` (the DAG run's parameters) and ``run_tags`` go on the parent run when
+    it is created.
     """
     if mode == "off":
         return None
     try:
-        tracker = Tracker(resolve())
+        config = resolve()
+        check_reachable(config, dag_id, run_id)
+        tracker = Tracker(config)
         experiment_id = tracker.experiment_id(experiment_name)
         holder = f"{dag_id}|{run_id}|{step}|{tags.get('try_number', '')}"
         parent_id = tracker.pipeline_run(
@@ -95,6 +126,7 @@ def open_step_tracking(
             run_id,
             lock=lambda: _parent_lock(dag_id, run_id, holder),
             params=pipeline_params,
+            tags=run_tags,
         )
         child = tracker.start_step_run(experiment_id, parent_id, step, tags, params)
     except TrackingUnavailableError as error:
@@ -118,9 +150,10 @@ def open_for_task(
     """The MLflow run of one attempt of ``step`` (a run task or a reuse sensor), with its tags."""
     from airflow_ml_provider.tracking.params import pipeline_params, step_params
 
+    conf = run_conf_of(ti)
     return open_step_tracking(
         mode=step.tracking or "required",
-        experiment_name=step.experiment_name or ti.dag_id,
+        experiment_name=run_experiment(conf, step.experiment_name or ti.dag_id),
         dag_id=ti.dag_id,
         run_id=ti.run_id,
         step=step.name,
@@ -135,7 +168,14 @@ def open_for_task(
         params=step_params(step, values),
         warn=warn,
         pipeline_params=pipeline_params(values),
+        run_tags=pipeline_run_tags(conf),
     )
+
+
+def run_conf_of(ti: Any) -> dict[str, Any]:
+    """The conf of the DAG run a task instance belongs to ({} when it has none)."""
+    dag_run = ti.get_template_context().get("dag_run")
+    return dict(getattr(dag_run, "conf", None) or {})
 
 
 def record_reused_step(
@@ -166,8 +206,10 @@ class PipelineRunCloser:
     def __call__(self, context: Any) -> None:
         dag_run = context["dag_run"]
         try:
-            tracker = Tracker(resolve())
-            name = self.experiment_name or dag_run.dag_id
+            config = resolve()
+            check_reachable(config, dag_run.dag_id, dag_run.run_id)
+            tracker = Tracker(config)
+            name = run_experiment(dag_run.conf, self.experiment_name or dag_run.dag_id)
             experiment = tracker.call("get experiment", tracker.client.get_experiment_by_name, name)
             if experiment is None:
                 return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from airflow_ml_provider.tracking.config import resolve
+from airflow_ml_provider.tracking.credentials import shown
 from airflow_ml_provider.tracking.runs import Tracker
 
 
@@ -22,7 +23,7 @@ class TrackingSummary:
 def tracking_summary(dag_id: str, run_id: str, experiment_name: str) -> TrackingSummary:
     config = resolve()
     tracker = Tracker(config)
-    summary = TrackingSummary(config.uri, experiment_name)
+    summary = TrackingSummary(shown(config.uri), experiment_name)
     if config.uri.startswith("sqlite:"):
         summary.ui_hint = f"mlflow ui --backend-store-uri {config.uri}"
     elif config.ui_url:

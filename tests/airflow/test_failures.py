@@ -71,7 +71,9 @@ def test_provider_is_registered_with_its_connection_types(airflow_db, airflow_cl
     assert "airflow-ml-provider" in listed.stdout
     hooks = airflow_cli("providers", "hooks")
     assert "airflow_ml_provider.hooks.datastore.DatastoreHook" in hooks.stdout
-    assert "airflow_ml_provider.hooks.compute.ComputeTargetHook" in hooks.stdout
+    for hook in ("ComputeTargetHook", "VenvComputeHook", "DockerComputeHook", "KubernetesComputeHook"):
+        assert f"airflow_ml_provider.hooks.compute.{hook}" in hooks.stdout
     widgets = airflow_cli("providers", "widgets")
-    for field in ("base_uri", "endpoint_url", "kind", "queue", "envs_root", "network_mode", "node_selector"):
+    # The datastore's base URI is its Host field and a compute target's kind is its type: no widgets.
+    for field in ("endpoint_url", "ui_url", "queue", "envs_root", "network_mode", "node_selector"):
         assert field in widgets.stdout

@@ -50,7 +50,7 @@ def web_datastore(tmp_path: Path) -> Iterator[Path]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     os.environ["AIRFLOW_CONN_WEB_SAMPLES"] = json.dumps(
-        {"conn_type": "ml_datastore", "extra": {"base_uri": f"http://127.0.0.1:{server.server_port}"}}
+        {"conn_type": "mldatastore", "extra": {"base_uri": f"http://127.0.0.1:{server.server_port}"}}
     )
     try:
         yield root

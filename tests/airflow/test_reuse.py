@@ -88,7 +88,7 @@ class WineCopy:
         self.data_path = f"samples/case_{name}"
         Datastore().upload(REPO / "dags" / "wine" / "data", self.data_path, show_progress=False)
         os.environ[f"AIRFLOW_CONN_SAMPLES_CASE_{name.upper()}"] = json.dumps(
-            {"conn_type": "ml_datastore", "extra": {"base_uri": Datastore().resolve().uri(self.data_path)}}
+            {"conn_type": "mldatastore", "extra": {"base_uri": Datastore().resolve().uri(self.data_path)}}
         )
         self.raw = self.datastore_file("wine.csv")
         assert self.raw.read_bytes() == (REPO / "dags" / "wine" / "data" / "wine.csv").read_bytes()

@@ -67,8 +67,8 @@ json.dump({**count, "reported_by": sys.executable}, open(os.path.join(args.outpu
 @pytest.fixture
 def docker_target(monkeypatch: pytest.MonkeyPatch, docker_url: str, runtime_image: str) -> str:
     connection = {
-        "conn_type": "ml_compute",
-        "extra": {"kind": "docker", "image": runtime_image, "docker_url": docker_url, "memory": "512m",
+        "conn_type": "mlcomputedocker",
+        "extra": {"image": runtime_image, "docker_url": docker_url, "memory": "512m",
                   "cpus": "1", "network_mode": "none"},
     }  # fmt: skip
     monkeypatch.setenv("AIRFLOW_CONN_ML_DOCKER_TEST", json.dumps(connection))
@@ -170,7 +170,7 @@ json.dump({"words": len(words), "python": sys.executable, "mlflow": mlflow.__ver
 @pytest.fixture
 def tracking_server(tmp_path, monkeypatch) -> Iterator[str]:
     uri, server = start_server(tmp_path)
-    monkeypatch.setenv("AIRFLOW_CONN_MLFLOW_DEFAULT", json.dumps({"conn_type": "ml_tracking", "host": uri}))
+    monkeypatch.setenv("AIRFLOW_CONN_MLFLOW_DEFAULT", json.dumps({"conn_type": "mltracking", "host": uri}))
     yield uri
     stop(server)
 
@@ -179,7 +179,7 @@ def test_script_in_container_logs_metrics_to_the_tracking_server(
     airflow_db, dags_folder, docker_url, mlflow_image, tracking_server, monkeypatch, capfd
 ):
     # No network_mode: a step tracked on a server gets the worker's network.
-    connection = {"conn_type": "ml_compute", "extra": {"kind": "docker", "image": mlflow_image,
+    connection = {"conn_type": "mlcomputedocker", "extra": {"image": mlflow_image,
                                                          "docker_url": docker_url}}  # fmt: skip
     monkeypatch.setenv("AIRFLOW_CONN_ML_DOCKER_TRACKED", json.dumps(connection))
     steps_folder = dags_folder / "docker_tracked_steps"
@@ -217,12 +217,10 @@ def test_example_runs_the_same_step_on_local_venv_and_docker(
 ):
     monkeypatch.setenv(
         "AIRFLOW_CONN_ML_VENV",
-        json.dumps(
-            {"conn_type": "ml_compute", "extra": {"kind": "venv", "envs_root": str(tmp_path / "envs")}}
-        ),
+        json.dumps({"conn_type": "mlcomputevenv", "extra": {"envs_root": str(tmp_path / "envs")}}),
     )
     monkeypatch.setenv("AIRFLOW_CONN_ML_DOCKER", json.dumps(
-        {"conn_type": "ml_compute", "extra": {"kind": "docker", "image": runtime_image,
+        {"conn_type": "mlcomputedocker", "extra": {"image": runtime_image,
                                               "docker_url": docker_url}}))  # fmt: skip
 
     dag_run, steps = run_pipeline("compute_targets", dag_file=str(dags_folder / "compute_targets.py"))

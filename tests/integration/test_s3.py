@@ -85,7 +85,7 @@ def define_datastore(name: str, base_uri: str, endpoint: str | None = None, key:
     extra: dict[str, Any] = {"base_uri": base_uri}
     if endpoint:
         extra["endpoint_url"] = endpoint
-    connection = {"conn_type": "ml_datastore", "extra": extra}
+    connection = {"conn_type": "mldatastore", "extra": extra}
     if key:
         connection.update(login=key, password=secret)
     os.environ[f"AIRFLOW_CONN_{name.upper()}"] = json.dumps(connection)
@@ -358,7 +358,7 @@ def test_interrupted_transfer_leaves_no_published_destination(airflow_db, dags_f
         (source / "data" / f"small-{index}.txt").write_bytes(os.urandom(2000))
     _write_big(source / "data" / "big.bin", 24 << 20)
     os.environ["AIRFLOW_CONN_FLAKY"] = json.dumps(
-        {"conn_type": "ml_datastore", "extra": {"base_uri": "breaking://" + str(source)}}
+        {"conn_type": "mldatastore", "extra": {"base_uri": "breaking://" + str(source)}}
     )
     dag_file = write_dag(
         dags_folder,

@@ -24,7 +24,7 @@ UI_URL = "http://mlflow.example.test:5000"
 def mlflow_server(tmp_path, monkeypatch):
     uri, server = start_server(tmp_path)
     connection = {
-        "conn_type": "ml_tracking",
+        "conn_type": "mltracking",
         "host": uri,
         "login": "pipeline-bot",
         "password": PASSWORD,

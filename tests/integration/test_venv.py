@@ -49,7 +49,7 @@ def test_step_runs_in_a_venv_built_once_and_rebuilt_when_requirements_change(
     envs = tmp_path / "envs"
     monkeypatch.setenv(
         "AIRFLOW_CONN_ML_VENV_TEST",
-        json.dumps({"conn_type": "ml_compute", "extra": {"kind": "venv", "envs_root": str(envs)}}),
+        json.dumps({"conn_type": "mlcomputevenv", "extra": {"envs_root": str(envs)}}),
     )
     steps_folder = dags_folder / "venv_steps"
     steps_folder.mkdir()

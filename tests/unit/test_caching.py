@@ -195,3 +195,31 @@ def test_one_lease_per_fingerprint_until_it_expires(store):
     assert store.try_lease("base", "run-c", 5) == "run-b"
     store.release_lease("base", "run-b")
     assert store.try_lease("base", "run-c", 5) is None
+
+
+def test_a_streamed_folder_digest_equals_the_runtime_one_whatever_the_names(tmp_path, stat_cache):
+    """Folders are walked in the order of full paths ("a-b" < "a/x" < "a0"), as manifests sort them."""
+    root = tmp_path / "names"
+    for relative in ("a-b", "a/x", "a/y/z", "a0", "a.b/c", "b", "ä/ü", "A", "a/y-1", "a/y/0"):
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(relative)
+    cold = local_content_digest(root, stat_cache)
+    assert cold == path_digest(root)
+    assert local_content_digest(root, StatCache(tmp_path / "stat.db")) == cold  # warm, through the index
+    (root / "a" / "y" / "z").write_text("changed")
+    assert local_content_digest(root, stat_cache) == path_digest(root) != cold
+
+
+def test_many_new_files_are_remembered_in_batches(tmp_path, stat_cache, monkeypatch):
+    import airflow_ml_provider.caching.statcache as statcache_module
+
+    root = tmp_path / "many"
+    root.mkdir()
+    for index in range(2500):
+        (root / f"{index:05d}").write_text(str(index))
+    first = local_content_digest(root, stat_cache)
+    reads: list[str] = []
+    real = statcache_module.file_digest
+    monkeypatch.setattr(statcache_module, "file_digest", lambda p: reads.append(str(p)) or real(p))
+    assert local_content_digest(root, StatCache(tmp_path / "stat.db")) == first == path_digest(root)
+    assert reads == []

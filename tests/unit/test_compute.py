@@ -90,11 +90,11 @@ def test_pod_request_carries_image_runtime_env_resources_and_scheduling(tmp_path
     assert [v.name for v in pod.spec.volumes if v.name == "scratch"] == ["scratch"]
     base = pod.spec.containers[0]
     assert base.image == "registry.example/ml:1.4"
-    assert base.command == ["sh", "-c"]
-    assert (
-        "python3 -m airflow_ml_provider.runtime /tmp/aml-work/spec.json /airflow/xcom/return.json"
-        in (base.args[0])
-    )
+    # No shell: the runtime is the command, each option one argument.
+    assert base.command == ["python3"]
+    assert base.args == [
+        "-m", "airflow_ml_provider.runtime", "--spec-env", SPEC_VARIABLE, "/airflow/xcom/return.json"
+    ]  # fmt: skip
     assert base.resources.limits == {"cpu": "4", "memory": "16Gi", "nvidia.com/gpu": "2"}
     assert ("scratch", "/scratch") in [(m.name, m.mount_path) for m in base.volume_mounts]
     env = {item.name: item.value for item in base.env}
@@ -109,16 +109,18 @@ def test_pod_request_carries_image_runtime_env_resources_and_scheduling(tmp_path
 def test_target_saved_from_the_connection_form_builds_the_same_pod(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
-    # The form stores every field as text under extra__ml_compute__<field>.
+    # The form stores every field as text under extra__mlcomputekubernetes__<field>.
     (tmp_path / "kubeconfig").write_text(KUBECONFIG)
-    form = {f"extra__ml_compute__{key}": value for key, value in {
-        "kind": "kubernetes", "queue": "gpu", "image": "registry.example/ml:1.4", "namespace": "ml",
+    form = {f"extra__mlcomputekubernetes__{key}": value for key, value in {
+        "queue": "gpu", "image": "registry.example/ml:1.4", "namespace": "ml",
         "cpu": "4", "memory": "16Gi", "gpus": "2", "service_account": "trainer",
         "node_selector": json.dumps(GPU_TARGET.options["node_selector"]),
         "tolerations": json.dumps(GPU_TARGET.options["tolerations"]),
         "volumes": "", "in_cluster": "false", "config_file": str(tmp_path / "kubeconfig"),
     }.items()}  # fmt: skip
-    monkeypatch.setenv("AIRFLOW_CONN_GPU_FORM", json.dumps({"conn_type": "ml_compute", "extra": form}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_GPU_FORM", json.dumps({"conn_type": "mlcomputekubernetes", "extra": form})
+    )
 
     target = ComputeTargetHook("gpu_form").resolve()
 
@@ -133,25 +135,30 @@ def test_target_saved_from_the_connection_form_builds_the_same_pod(
 
 
 def test_form_field_that_is_not_json_names_the_target_and_field(monkeypatch: pytest.MonkeyPatch):
-    extra = {"kind": "kubernetes", "node_selector": "accelerator=nvidia-a100"}
-    monkeypatch.setenv("AIRFLOW_CONN_GPU_BAD", json.dumps({"conn_type": "ml_compute", "extra": extra}))
+    extra = {"node_selector": "accelerator=nvidia-a100"}
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_GPU_BAD", json.dumps({"conn_type": "mlcomputekubernetes", "extra": extra})
+    )
     with pytest.raises(
         ComputeTargetError, match='compute target "gpu_bad": field "node_selector" is not valid JSON'
     ):
         ComputeTargetHook("gpu_bad").resolve()
 
 
-def test_every_option_a_kind_reads_is_on_the_connection_form():
+@pytest.mark.parametrize("kind", ["docker", "kubernetes", "venv"])
+def test_every_option_a_kind_reads_is_on_its_connection_form(kind: str):
+    from airflow_ml_provider.compute_kinds import KINDS
     from airflow_ml_provider.get_provider_info import get_provider_info
 
-    (compute,) = [c for c in get_provider_info()["connection-types"] if c["connection-type"] == "ml_compute"]
-    sources = "".join(
-        (Path(__file__).parents[2] / "airflow_ml_provider" / "compute" / f"{kind}.py").read_text()
-        for kind in ("docker", "kubernetes", "venv")
-    )
-    read = set(re.findall(r'options(?:\.get\(|\[)"([a-z_]+)"', sources))
+    (form,) = [
+        c for c in get_provider_info()["connection-types"] if c["connection-type"] == KINDS[kind].conn_type
+    ]
+    source = (Path(__file__).parents[2] / "airflow_ml_provider" / "compute" / f"{kind}.py").read_text()
+    read = set(re.findall(r'options(?:\.get\(|\[)"([a-z_]+)"', source))
     # "host" is the connection's own Host field.
-    assert read - set(compute["conn-fields"]) == {"host"}
+    assert read - set(form["conn-fields"]) <= {"host"}
+    # The form shows this kind's options and no other kind's.
+    assert set(form["conn-fields"]) == {option.name for option in KINDS[kind].options}
 
 
 def test_pods_refuse_local_datastores():
@@ -166,7 +173,7 @@ def test_pods_refuse_a_tracking_store_on_the_workers_disk():
         environment={"MLFLOW_TRACKING_URI": "sqlite:////srv/airflow/ml/mlflow.db"},
     )
     with pytest.raises(
-        ComputeError, match=r"tracking store is on the worker's disk .* ml_tracking connection"
+        ComputeError, match=r"tracking store is on the worker's disk .* mltracking connection"
     ):
         pod_operator(GPU_TARGET, spec, None)
 
@@ -228,7 +235,7 @@ def test_unknown_target_fails_with_a_clear_error():
 def test_run_task_carries_the_target_queue(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv(
         "AIRFLOW_CONN_GPU_POOL",
-        json.dumps({"conn_type": "ml_compute", "extra": {"kind": "docker", "queue": "gpu", "image": "x"}}),
+        json.dumps({"conn_type": "mlcomputedocker", "extra": {"queue": "gpu", "image": "x"}}),
     )
     from airflow.sdk import DAG
 

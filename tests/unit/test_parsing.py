@@ -30,7 +30,7 @@ class CountingBackend(BaseSecretsBackend):
         self.asked.append(conn_id)
         if conn_id != "gpu_farm":
             return None
-        return json.dumps({"conn_type": "ml_compute", "extra": {"kind": "local", "queue": self.queue}})
+        return json.dumps({"conn_type": "mlcomputelocal", "extra": {"queue": self.queue}})
 
 
 @pytest.fixture

@@ -328,7 +328,9 @@ def test_each_step_is_a_task_group_with_a_reuse_sensor_then_a_run_task(scripts: 
         sensor, run = dag.task_dict[f"{s.name}.reuse"], dag.task_dict[f"{s.name}.run"]
         # A reused (skipped) upstream run task must not skip this step's sensor.
         assert sensor.trigger_rule == "none_failed"
-        assert sensor.mode == "reschedule"
+        # It decides at once or defers to the triggerer (a lease wait): it never reschedules.
+        assert sensor.mode == "poke"
+        assert hasattr(sensor, "resume_after_lease")
         assert set(run.upstream_task_ids) == {f"{s.name}.reuse"}
         assert sensor.task_group is group and run.task_group is group
 

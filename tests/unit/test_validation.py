@@ -433,3 +433,80 @@ def test_cli_validate_accepts_a_good_dag_file(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok good_pipeline" in result.stdout
     assert "error" not in result.stdout
+
+
+DATA_ON_NAMED_DATASTORES_DAG = """\
+    from airflow.sdk import DAG
+
+    from airflow_ml_provider import DataReference, DataTransferStep, PipelineData, PythonScriptStep
+
+    raw = DataReference(datastore="nowhere", path_on_datastore="raw.csv", name="raw")
+    staged = PipelineData("staged", datastore="lake_{suffix}")
+    model = PipelineData("model", datastore="lost_{suffix}")
+    with DAG("named_datastores", schedule=None):
+        DataTransferStep(name="fetch", source=raw, destination=staged)
+        PythonScriptStep("step.py", name="train", arguments=["--data", staged, "--model", model],
+                         inputs=[staged], outputs=[model], source_directory="scripts",
+                         compute_target="gpu_{suffix}")
+"""
+
+
+def test_cli_validate_reads_the_dags_folder_as_the_dag_processor_does(tmp_path: Path) -> None:
+    """No folder given: [core] dags_folder; a plain step script (no .airflowignore) is not executed;
+    a datastore that is not defined is reported with its DAG, step and argument."""
+    folder = tmp_path / "dags"
+    (folder / "scripts").mkdir(parents=True)
+    marker = tmp_path / "executed"
+    (folder / "scripts" / "step.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    (folder / "named.py").write_text(textwrap.dedent(DATA_ON_NAMED_DATASTORES_DAG).format(suffix="none"))
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path / "home"), "AIRFLOW__CORE__DAGS_FOLDER": str(folder)}
+
+    result = subprocess.run(
+        [str(AIRFLOW_ML), "validate"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert not marker.exists(), "a step script was executed as a DAG file"
+    assert f"checking {folder}" in result.stdout
+    for argument, data, datastore in [
+        ("source", 'DataReference "raw"', "nowhere"),
+        ("outputs", 'PipelineData "model"', "lost_none"),
+        ("destination", 'PipelineData "staged"', "lake_none"),
+    ]:
+        step = "fetch" if argument in ("source", "destination") else "train"
+        assert (
+            f'error named_datastores: DAG "named_datastores", step "{step}", argument "{argument}": '
+            f'{data}: datastore "{datastore}" is not defined'
+        ) in result.stdout, result.stdout
+    assert "ok named_datastores" not in result.stdout
+
+
+def test_cli_validate_finds_connections_in_the_metadata_database(airflow_db: Path, tmp_path: Path) -> None:
+    """Connections created in the UI live in the metadata database: tasks find them, so does validate."""
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+
+    suffix = tmp_path.name[-8:].lower().replace("-", "_")
+    folder = write_dag_folder(
+        tmp_path / "dags", {"named.py": DATA_ON_NAMED_DATASTORES_DAG.format(suffix=suffix)}
+    )
+    created = [
+        Connection(conn_id=f"lake_{suffix}", conn_type="mldatastore", host=(tmp_path / "lake").as_uri()),
+        Connection(conn_id=f"gpu_{suffix}", conn_type="mlcomputelocal", extra='{"queue": "gpu"}'),
+    ]
+    with create_session() as session:
+        session.add_all(created)
+    try:
+        result = subprocess.run(
+            [str(AIRFLOW_ML), "validate", str(folder)],
+            env=os.environ.copy(), capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    finally:
+        with create_session() as session:
+            for connection in created:
+                session.query(Connection).filter(Connection.conn_id == connection.conn_id).delete()
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f'datastore "lake_{suffix}"' not in result.stdout
+    assert f'compute target "gpu_{suffix}"' not in result.stdout
+    assert f'datastore "lost_{suffix}" is not defined' in result.stdout

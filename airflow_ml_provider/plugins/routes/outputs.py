@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from airflow_ml_provider.plugins.access import require_read
 from airflow_ml_provider.plugins.outputs import OutputLocation, OutputPathError, preview, read_chunks
 from airflow_ml_provider.plugins.readers import run_records
-from airflow_ml_provider.plugins.routes.pipelines import _dag_run, _steps
+from airflow_ml_provider.plugins.routes.pipelines import dag_steps, find_dag_run
 
 router = APIRouter(tags=["outputs"])
 
@@ -22,7 +22,7 @@ def _location(request: Request, session: Any, dag_id: str, run_id: str, output: 
     only inside the datastore it names."""
     from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
 
-    _, steps = _steps(request, session, dag_id, _dag_run(session, dag_id, run_id))
+    _, steps = dag_steps(request, session, dag_id, find_dag_run(session, dag_id, run_id))
     for record in run_records(session, dag_id, run_id, steps):
         references = record.xcom.get("return_value")
         if not isinstance(references, dict) or output not in references:

@@ -26,7 +26,7 @@ def _dag_bag(request: Request) -> Any:
     return request.app.state.dag_bag
 
 
-def _dag_run(session: Any, dag_id: str, run_id: str) -> Any:
+def find_dag_run(session: Any, dag_id: str, run_id: str) -> Any:
     from airflow.models.dagrun import DagRun
 
     found = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
@@ -35,7 +35,7 @@ def _dag_run(session: Any, dag_id: str, run_id: str) -> Any:
     return found
 
 
-def _steps(
+def dag_steps(
     request: Request, session: Any, dag_id: str, dag_run: Any = None
 ) -> tuple[Any, list[PipelineStep]]:
     from airflow.api_fastapi.common.dagbag import get_dag_for_run_or_latest_version
@@ -73,8 +73,8 @@ def _with_tracking(view: dict[str, Any]) -> dict[str, Any]:
 def _view(
     request: Request, session: Any, dag_id: str, run_id: str
 ) -> tuple[dict[str, Any], list[StepRecord]]:
-    dag_run = _dag_run(session, dag_id, run_id)
-    dag, steps = _steps(request, session, dag_id, dag_run)
+    dag_run = find_dag_run(session, dag_id, run_id)
+    dag, steps = dag_steps(request, session, dag_id, dag_run)
     records = run_records(session, dag_id, run_id, steps)
     summary = _run_summary(dag_run)
     summary["params"] = _run_params(dag, dag_run)
@@ -99,7 +99,7 @@ def _run_params(dag: Any, dag_run: Any) -> dict[str, Any]:
 def pipeline(dag_id: str, request: Request, session: SessionDep, user: GetUserDep) -> dict[str, Any]:
     """The pipeline's steps and data as the latest DAG version defines them, with no run."""
     require_read(user, dag_id)
-    dag, steps = _steps(request, session, dag_id)
+    dag, steps = dag_steps(request, session, dag_id)
     records = [StepRecord(step.description) for step in steps]
     return run_view(records, step_upstream(dag, steps), {"dag_id": dag_id, "run_id": None})
 

@@ -1,7 +1,7 @@
 import { useEffect, useState } from "react";
 
 import { api, q, shortDigest, type RunSummary } from "./api";
-import { RunGraph, usePipelineView } from "./RunView";
+import { RunGraph, Unavailable, usePipelineView } from "./RunView";
 import { statusLabel } from "./styles";
 
 type CompareRow = {
@@ -117,7 +117,7 @@ export function DagView({ dagId }: { dagId: string }) {
       .catch((e: Error) => setError(e.message));
   }, [dagId]);
   const { view, error: viewError } = usePipelineView(dagId, runId);
-  if (error) return <p className="problem">Pipeline view unavailable: {error}</p>;
+  if (error) return <Unavailable error={error} />;
   if (!runs) return <p className="muted">Loading…</p>;
   return (
     <div>
@@ -135,7 +135,7 @@ export function DagView({ dagId }: { dagId: string }) {
           ))}
         </select>
       </label>
-      {viewError && <p className="problem">{viewError}</p>}
+      {viewError && <Unavailable error={viewError} />}
       {view && <RunGraph view={view} dagId={dagId} />}
       {runs.length >= 2 && <Compare dagId={dagId} runs={runs} />}
     </div>

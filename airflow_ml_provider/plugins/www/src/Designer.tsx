@@ -438,6 +438,7 @@ export function Designer() {
             onMove={(id, to) => setSpec({ ...spec, layout: { ...layout, [id]: to } })}
             onConnect={connect}
             label={`pipeline ${spec.dag_id} being designed`}
+            showStatus={false}
           />
           <p className="muted">Drag from an output port (right edge) onto a step to connect; select a step and use the arrow keys to move it.</p>
         </div>

@@ -260,9 +260,10 @@ export function RunGraph({ view, dagId }: { view: PipelineView; dagId: string })
   const [selected, setSelected] = useState<string | null>(null);
   const step = view.steps.find((s) => s.name === selected);
   const data = view.data.find((d) => d.id === selected);
+  // The graph takes the page's width; the selected step's details follow below it.
   return (
-    <div className="row">
-      <div className="grow">
+    <div>
+      <div>
         <PipelineGraph
           nodes={graphNodes(view)}
           edges={view.edges}
@@ -317,9 +318,18 @@ export function usePipelineView(dagId: string, runId: string | null): { view: Pi
   return { view, error };
 }
 
+// A DAG without pipeline steps has nothing to show here; anything else is a problem to report.
+export function Unavailable({ error }: { error: string }) {
+  return error.includes("has no pipeline steps") ? (
+    <p className="muted">This DAG has no pipeline steps.</p>
+  ) : (
+    <p className="problem">Pipeline view unavailable: {error}</p>
+  );
+}
+
 export function RunView({ dagId, runId }: { dagId: string; runId: string }) {
   const { view, error } = usePipelineView(dagId, runId);
-  if (error) return <p className="problem">Pipeline view unavailable: {error}</p>;
+  if (error) return <Unavailable error={error} />;
   if (!view) return <p className="muted">Loading the pipeline…</p>;
   const counts = view.steps.reduce<Record<string, number>>((found, step) => ({ ...found, [step.status]: (found[step.status] ?? 0) + 1 }), {});
   return (

@@ -28,6 +28,11 @@ const GAP_Y = 28;
 const width = (node: GraphNode): number => (node.id.startsWith("data:") ? DATA_WIDTH : WIDTH);
 const height = (node: GraphNode): number => HEAD + PORT * Math.max(node.inputs.length, node.outputs.length, 1) + 6;
 const portY = (index: number): number => HEAD + PORT * index + PORT / 2;
+// What fits on a line of a box (about 6.6 px a character); the whole text is in the tooltip.
+const fit = (text: string, box: number): string => {
+  const room = Math.floor((box - 16) / 6.6);
+  return text.length > room ? `${text.slice(0, room - 1)}…` : text;
+};
 
 // Layers by longest path from the sources; within a layer, ordered by where their inputs come from.
 export function layout(nodes: GraphNode[], edges: GraphEdge[]): Record<string, Point> {
@@ -82,9 +87,11 @@ type Props = {
   onMove?: (id: string, to: Point) => void;
   onConnect?: (data: string, target: string) => void;
   label: string;
+  // The designer draws steps that have not run: no status line.
+  showStatus?: boolean;
 };
 
-export function PipelineGraph({ nodes, edges, selected, onSelect, positions, onMove, onConnect, label }: Props) {
+export function PipelineGraph({ nodes, edges, selected, onSelect, positions, onMove, onConnect, label, showStatus = true }: Props) {
   const placed = positions ?? layout(nodes, edges);
   const byId = Object.fromEntries(nodes.map((node) => [node.id, node]));
   const svg = useRef<SVGSVGElement>(null);
@@ -195,10 +202,14 @@ export function PipelineGraph({ nodes, edges, selected, onSelect, positions, onM
             >
               <rect className="box" width={width(node)} height={height(node)} rx={7} strokeDasharray={node.problem ? "6 3" : undefined} />
               <text className="title" x={10} y={18}>
-                {node.title}
+                {fit(node.title, width(node))}
               </text>
+              <title>{`${node.title}: ${isData || !showStatus ? node.subtitle : statusLabel(status)}`}</title>
               <text className="sub" x={10} y={34}>
-                {isData ? node.subtitle : `${statusLabel(status)}${node.subtitle ? ` · ${node.subtitle}` : ""}`}
+                {fit(
+                  isData || !showStatus ? node.subtitle : `${statusLabel(status)}${node.subtitle ? ` · ${node.subtitle}` : ""}`,
+                  width(node),
+                )}
               </text>
               {node.inputs.map((name, i) => (
                 <g key={`in-${name}`}>

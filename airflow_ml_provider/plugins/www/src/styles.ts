@@ -55,7 +55,7 @@ const CSS = `
 .mlp pre{white-space:pre-wrap;max-height:320px;overflow:auto;border:1px solid var(--mlp-line);padding:6px;border-radius:4px}
 .mlp .row{display:flex;gap:12px;align-items:flex-start;flex-wrap:wrap}
 .mlp .grow{flex:1 1 420px;min-width:0}
-.mlp .side{flex:0 1 460px;min-width:300px;border:1px solid var(--mlp-line);border-radius:6px;padding:10px}
+.mlp .side{flex:0 1 460px;min-width:300px;border:1px solid var(--mlp-line);border-radius:6px;padding:10px;margin-top:8px}
 .mlp .badge{display:inline-block;border:1px solid;border-radius:10px;padding:0 8px;font-size:12.5px;font-weight:600}
 .mlp .graph{overflow:auto;border:1px solid var(--mlp-line);border-radius:6px}
 .mlp svg .edge{fill:none;stroke:var(--mlp-line);stroke-width:1.6}

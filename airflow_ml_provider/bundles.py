@@ -1,0 +1,47 @@
+"""Where a step's code may come from: the DAG folder of its DAG file, or folders allowed by name.
+
+A step's ``source_directory`` is read to fingerprint it, and every digest lands in the step
+cache; a step of a DAG in the DAG folder must not reach ``/etc`` or a neighbour's home through
+``../..``, an absolute path or a folder link. Folders outside are allowed through
+``[ml_pipelines] allowed_source_roots``. A DAG file outside the DAG folder (``airflow-ml run``
+on a file elsewhere) confines its steps to its own folder.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from airflow_ml_provider.caching import settings
+from airflow_ml_provider.caching.content import SnapshotLimits
+
+
+def _dags_folder() -> Path | None:
+    folder = os.environ.get("AIRFLOW__CORE__DAGS_FOLDER")
+    if not folder:
+        from airflow.configuration import conf
+
+        folder = conf.get("core", "dags_folder", fallback=None)
+    return Path(folder).resolve() if folder else None
+
+
+def source_roots(base_directory: Path) -> tuple[Path, ...]:
+    """The folders a step defined in ``base_directory`` (its DAG file's folder) may read code from."""
+    base = base_directory.resolve()
+    dags = _dags_folder()
+    own = dags if dags is not None and base.is_relative_to(dags) else base
+    return (own, *(Path(root).expanduser().resolve() for root in settings.allowed_source_roots()))
+
+
+def outside_roots(folder: Path, base_directory: Path) -> tuple[Path, ...] | None:
+    """The roots ``folder`` is outside of, or None if it is inside one."""
+    roots = source_roots(base_directory)
+    return None if any(folder.is_relative_to(root) for root in roots) else roots
+
+
+def snapshot_limits(base_directory: Path) -> SnapshotLimits:
+    return SnapshotLimits(
+        max_files=settings.max_snapshot_files(),
+        max_bytes=settings.max_snapshot_bytes(),
+        roots=source_roots(base_directory),
+    )

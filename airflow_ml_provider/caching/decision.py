@@ -1,0 +1,131 @@
+"""A step's reuse decision, made the same way by ``<step>.reuse`` and by ``airflow-ml status``.
+
+The sensor acts on the outcome (records it, holds the lease, pushes the references, skips
+the run task, waits for another run). ``airflow-ml status`` only reports it: it peeks at
+leases instead of taking them, evicts nothing and records nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from airflow_ml_provider.bundles import snapshot_limits
+from airflow_ml_provider.caching.content import code_digests
+from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, base_key, base_pre_image
+from airflow_ml_provider.caching.lookup import Hit, explain_miss, find_hit
+from airflow_ml_provider.caching.parts import (
+    arguments_part,
+    environment_part,
+    params_part,
+    step_part,
+    transfer_pre_image,
+)
+from airflow_ml_provider.caching.statcache import StatCache
+from airflow_ml_provider.caching.store import StepCacheStore
+from airflow_ml_provider.caching.verify import reference_digest
+from airflow_ml_provider.compute import target_image_digest
+from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
+from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
+from airflow_ml_provider.hooks.sql import SqlSourceError
+from airflow_ml_provider.pipeline.data import DataReference
+from airflow_ml_provider.references import StepInputError
+from airflow_ml_provider.runtime.stores import StoreError
+
+REUSE, RUN, WAIT, UNCACHED = "reuse", "run", "wait", "uncached"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """``decision``: reuse, run, wait (another run holds the lease) or uncached (no fingerprint)."""
+
+    decision: str
+    message: str
+    base: str | None = None
+    pre_image: dict[str, Any] | None = None
+    hit: Hit | None = None
+    holder: str | None = None
+
+
+def step_pre_image(
+    step: Any, params: Mapping[str, Any], input_digest: Callable[[Any], str], stat_cache: StatCache
+) -> dict[str, Any]:
+    """What the step's fingerprint is a digest of; UnfingerprintableError when a part cannot be known.
+
+    ``input_digest`` gives each input's content digest (the sensor reads a ``PipelineData``'s
+    from its producer's XCom in this run). A source directory over the snapshot limits raises
+    SnapshotError.
+    """
+    try:
+        target = ComputeTargetHook(step.compute_target).resolve()
+        compute_kind, image_digest = target.kind, target_image_digest(target, step.environment)
+        inputs = {data.name: input_digest(data) for data in step.inputs}
+        for data in step.outputs:  # their options are needed to verify a hit on a remote store
+            DatastoreHook(data.datastore or "default").resolve()
+    except (ComputeTargetError, DatastoreError, StepInputError, StoreError, SqlSourceError) as error:
+        raise UnfingerprintableError(str(error)) from None
+    if step.kind == "data_transfer":
+        return transfer_pre_image(step, inputs)
+    return base_pre_image(
+        step=step_part(step),
+        code=code_digests(step.source_directory, stat_cache, snapshot_limits(step.base_directory)),
+        arguments=arguments_part(step),
+        params=params_part(step, dict(params)),
+        inputs=inputs,
+        environment=environment_part(step, compute_kind, stat_cache, image_digest=image_digest),
+    )
+
+
+def data_reference_digest(data: DataReference, stat_cache: StatCache) -> str:
+    """The content digest of data that exists before the pipeline (local: through the stat cache)."""
+    datastore = DatastoreHook(data.datastore).resolve()
+    uri = datastore.uri(data.path_on_datastore)
+    try:
+        return reference_digest(uri, datastore.storage_options, datastore=datastore.name, cache=stat_cache)
+    except FileNotFoundError:
+        raise UnfingerprintableError(f'input "{data.name}": {uri} does not exist') from None
+
+
+def decide(
+    step: Any,
+    pre_image: dict[str, Any],
+    *,
+    dag_id: str,
+    store: StepCacheStore,
+    stat_cache: StatCache,
+    regenerate: bool,
+    lease: Callable[[str], str | None],
+    evict: bool,
+    warn: Callable[[str], None],
+) -> Outcome:
+    """Reuse a verified hit, wait for the run holding the lease, or run (and say why).
+
+    ``lease(base)`` is the holder of the lease on ``base`` when it is another run's (the
+    sensor takes the lease; status only looks). ``evict``: drop stale entries found on the way.
+    """
+    base = base_key(pre_image)
+    reuse_wanted = bool(step.allow_reuse) and not regenerate
+    problems: list[str] = []
+    if reuse_wanted:
+
+        def stale(problem: str) -> None:
+            problems.append(problem)
+            warn(problem)
+
+        hit = find_hit(store, base, stat_cache, warn=stale, base_directory=step.base_directory, evict=evict)
+        if hit is not None:
+            return Outcome(REUSE, hit.message, base, pre_image, hit=hit)
+    other = lease(base)
+    if other is not None:
+        message = f"run {other.split('|')[1]} is computing the same fingerprint ({base[:12]})"
+        return Outcome(WAIT, message, base, pre_image, holder=other)
+    if not step.allow_reuse:
+        message = "run: allow_reuse=False"
+    elif not reuse_wanted:
+        message = "run: regenerate_outputs is set for this run"
+    elif problems:
+        message = "re-run: " + "; ".join(problems)
+    else:
+        message = explain_miss(store, dag_id, step.name, pre_image, stat_cache, step.base_directory)
+    return Outcome(RUN, message, base, pre_image)

@@ -1,0 +1,264 @@
+"""Trigger-to-success under a real scheduler: the fully reused wine example vs a plain DAG.
+
+One deployment (api-server, scheduler, dag-processor, triggerer; LocalExecutor on SQLite; the
+embedded MLflow store), two DAGs in its dags folder:
+
+- ``wine_classifier``, the example, run once cold first (every step runs); every timed run
+  reuses all 6 steps: each ``<step>.reuse`` task hits the cache and skips ``<step>.run``;
+- ``bench_plain_wine``: one no-op ``PythonOperator`` per step, wired like the example, so both
+  execute 6 tasks in the same order (EmptyOperator is never executed, so it would not compare).
+
+Timed, alternating, ``--reps`` of each: from the run's ``queued_at`` to its ``end_date`` (the
+API server's own timestamps). Then one more reused run with a profiler in its task processes (a
+listener plugin in this deployment's plugins folder, switched on by a file: cProfile from the task
+runner's start to its end), summarised as where a reuse hit's time goes.
+
+    .venv/bin/python benchmarks/scheduler_reuse.py [--reps 5] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pstats
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+
+import httpx  # noqa: E402
+from airflow_processes import AirflowProcesses, airflow_processes  # noqa: E402
+
+TARGET = 1.1
+EXAMPLE = "wine_classifier"
+PLAIN = "bench_plain_wine"
+STEPS = ("fetch", "ingest", "featurize", "train", "evaluate", "score")
+
+PLAIN_DAG = f'''
+"""One no-op task per step of the wine example, wired the same way (benchmarks/scheduler_reuse.py)."""
+
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG
+
+
+def nothing() -> None:
+    pass
+
+
+with DAG("{PLAIN}", schedule=None, catchup=False):
+    tasks = {{name: PythonOperator(task_id=name, python_callable=nothing) for name in {STEPS!r}}}
+    tasks["fetch"] >> tasks["ingest"] >> tasks["featurize"] >> tasks["train"]
+    [tasks["featurize"], tasks["train"]] >> tasks["evaluate"]
+    tasks["train"] >> tasks["score"]
+'''
+
+PROFILER_PLUGIN = '''
+"""cProfile of each task process, from the task runner's start to its end (benchmarks only)."""
+
+import cProfile
+import os
+
+from airflow.listeners import hookimpl
+from airflow.plugins_manager import AirflowPlugin
+
+_state = {}
+
+
+class Profiler:
+    @hookimpl
+    def on_starting(self, component):
+        flag = os.path.join(os.environ["AIRFLOW_HOME"], "profile-tasks")
+        if os.path.exists(flag) and type(component).__name__ == "TaskRunnerMarker":
+            _state["profile"] = cProfile.Profile()
+            _state["profile"].enable()
+
+    @hookimpl
+    def on_task_instance_running(self, previous_state, task_instance):
+        _state["name"] = f"{task_instance.run_id}.{task_instance.task_id}"
+
+    @hookimpl
+    def before_stopping(self, component):
+        profile = _state.pop("profile", None)
+        if profile is not None:
+            profile.disable()
+            folder = os.path.join(os.environ["AIRFLOW_HOME"], "profiles")
+            os.makedirs(folder, exist_ok=True)
+            profile.dump_stats(os.path.join(folder, _state.get("name", str(os.getpid())) + ".prof"))
+
+
+class ProfilerPlugin(AirflowPlugin):
+    name = "bench_profiler"
+    listeners = [Profiler()]
+'''
+
+# Where a reuse hit's time goes: the calls made by these frames (file suffix, function), with
+# the time spent in each call from there (pstats keeps it per caller-callee edge).
+BREAKDOWN = (
+    ("the task's run", ("task_runner.py", "run")),
+    ("the sensor's poke", ("sensors/reuse.py", "_decide")),
+    ("tracking the reused step", ("sensors/reuse.py", "_track_reuse")),
+)
+PROVIDER_MARK = "airflow_ml_provider/"
+
+
+def timestamp(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def trigger(airflow: AirflowProcesses, dag_id: str, timeout: float = 600) -> dict[str, Any]:
+    run = airflow.request("POST", f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None})
+    run_id = run["dag_run_id"]
+
+    def finished() -> dict[str, Any] | None:
+        try:
+            record = airflow.request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}")
+        except httpx.TimeoutException:  # a busy API server: ask again
+            return None
+        return record if record["state"] in ("success", "failed") else None
+
+    record: dict[str, Any] = airflow.wait_for(finished, f"{dag_id} run {run_id}", timeout)
+    if record["state"] != "success":
+        sys.exit(f"{dag_id} run {run_id} failed\n{airflow.logs()}")
+    tasks = airflow.request("GET", f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
+    record["tasks"] = {ti["task_id"]: ti for ti in tasks["task_instances"]}
+    record["seconds"] = timestamp(record["end_date"]) - timestamp(record["queued_at"])
+    return record
+
+
+def executed(record: dict[str, Any]) -> list[dict[str, Any]]:
+    return [ti for ti in record["tasks"].values() if ti["state"] == "success"]
+
+
+def task_seconds(records: list[dict[str, Any]]) -> tuple[float, float]:
+    """Median (queued -> started, started -> ended) of the executed tasks of these runs."""
+    waits, runs = [], []
+    for record in records:
+        for ti in executed(record):
+            waits.append(timestamp(ti["start_date"]) - timestamp(ti["queued_when"]))
+            runs.append(timestamp(ti["end_date"]) - timestamp(ti["start_date"]))
+    return statistics.median(waits), statistics.median(runs)
+
+
+def statuses(record: dict[str, Any]) -> list[str]:
+    states = {task_id: ti["state"] for task_id, ti in record["tasks"].items()}
+    return [
+        "reused" if (states[f"{s}.reuse"], states[f"{s}.run"]) == ("success", "skipped") else "ran"
+        if states[f"{s}.run"] == "success" else states[f"{s}.run"]
+        for s in STEPS
+    ]  # fmt: skip
+
+
+def _frame(function: tuple[str, int, str]) -> str:
+    filename, line, name = function
+    for marker in ("site-packages/", PROVIDER_MARK):
+        if marker in filename:
+            filename = ("" if marker == "site-packages/" else PROVIDER_MARK) + filename.split(marker, 1)[1]
+    return f"{filename}:{line} {name}"
+
+
+def profile_summary(folder: Path, task_seconds_median: float) -> None:
+    """Per reuse hit: what the task process, the sensor's decision and its MLflow tracking spend."""
+    files = sorted(str(path) for path in folder.glob("*.reuse.prof"))
+    if not files:
+        print("no profile was written (is the listener plugin loaded?)")
+        return
+    raw: dict[Any, Any] = pstats.Stats(*files).stats  # type: ignore[attr-defined]
+    hits = len(files)
+    print(f"\nprofile of {hits} reuse hits (cProfile in each task process; its overhead inflates times)")
+    print(f"  median task duration (Airflow's start/end, profiled run) {task_seconds_median:.2f} s")
+    for label, (suffix, name) in BREAKDOWN:
+        edges = []
+        for function, (_, _, _, _, callers) in raw.items():
+            for caller, (_, calls, _, cumulative) in callers.items():
+                if caller[0].endswith(suffix) and caller[2] == name:
+                    edges.append((cumulative / hits, calls / hits, function))
+        total = sum(seconds for seconds, _, _ in edges)
+        print(f"  {label} ({suffix} {name}): {total * 1000:.0f} ms per hit, of which")
+        for seconds, calls, function in sorted(edges, key=lambda edge: edge[0], reverse=True)[:8]:
+            print(f"    {seconds * 1000:8.1f} ms {calls:5.1f} calls  {_frame(function)}")
+    imports = [
+        (cumulative / hits, function)
+        for function, (_, _, _, cumulative, _) in raw.items()
+        if function[2] == "<module>"
+        and function[0].endswith(("mlflow/__init__.py", "sqlalchemy/__init__.py"))
+    ]
+    for seconds, function in imports:
+        print(f"  importing {_frame(function)}: {seconds * 1000:.0f} ms per hit")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the deployment's folder")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="aml-bench-scheduler-"))
+    dags = work / "dags"
+    shutil.copytree(REPO / "dags", dags)
+    (dags / f"{PLAIN}.py").write_text(PLAIN_DAG.lstrip())
+    (work / "airflow" / "plugins").mkdir(parents=True)
+    (work / "airflow" / "plugins" / "bench_profiler.py").write_text(PROFILER_PLUGIN.lstrip())
+    env = {
+        "AIRFLOW_CONN_SAMPLES": json.dumps(
+            {"conn_type": "mldatastore", "host": (dags / "wine" / "data").as_uri()}
+        ),
+        "AIRFLOW_CONN_GPU": json.dumps({"conn_type": "mlcomputelocal"}),
+        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(work / "airflow" / "plugins"),
+    }
+    try:
+        started = time.perf_counter()
+        with airflow_processes(work / "airflow", dags, env=env) as airflow:
+            for dag_id in (EXAMPLE, PLAIN):
+                airflow.wait_for_dag(dag_id, timeout=300)
+                airflow.request("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
+            print(f"deployment up in {time.perf_counter() - started:.0f} s ({work})")
+            cold = trigger(airflow, EXAMPLE, timeout=1800)  # every step runs: minutes on a busy machine
+            print(f"cold {EXAMPLE} run: {cold['seconds']:.1f} s, steps: {' '.join(statuses(cold))}")
+            trigger(airflow, PLAIN)  # untimed: its first run
+            reused: list[dict[str, Any]] = []
+            plain: list[dict[str, Any]] = []
+            for rep in range(args.reps):
+                for dag_id in (EXAMPLE, PLAIN) if rep % 2 == 0 else (PLAIN, EXAMPLE):
+                    record = trigger(airflow, dag_id)
+                    if dag_id == EXAMPLE:
+                        if statuses(record) != ["reused"] * len(STEPS):
+                            sys.exit(f"a timed run did not reuse every step: {statuses(record)}")
+                        reused.append(record)
+                    else:
+                        plain.append(record)
+                    print(f"rep {rep + 1} {dag_id:<16} {record['seconds']:6.2f} s")
+            # One more reused run, with the profiler on in its task processes.
+            (work / "airflow" / "profile-tasks").touch()
+            profiled = trigger(airflow, EXAMPLE)
+        reused_s = statistics.median(r["seconds"] for r in reused)
+        plain_s = statistics.median(r["seconds"] for r in plain)
+        (reuse_wait, reuse_run), (plain_wait, plain_run) = task_seconds(reused), task_seconds(plain)
+        print()
+        heading = f"trigger to success, {args.reps} each, alternating"
+        print(f"{heading:<46} {'median s':>9} {'min':>6} {'max':>6}")
+        for label, values in ((f"{EXAMPLE}, every step reused", reused), (f"{PLAIN}, 6 no-op tasks", plain)):
+            seconds = [r["seconds"] for r in values]
+            print(f"{label:<46} {statistics.median(seconds):9.2f} {min(seconds):6.2f} {max(seconds):6.2f}")
+        print("per executed task (median):")
+        print(f"  queued -> started {reuse_wait:.2f} s (reuse hit) vs {plain_wait:.2f} s (no-op)")
+        print(f"  started -> ended {reuse_run:.2f} s (reuse hit) vs {plain_run:.2f} s (no-op)")
+        profile_summary(work / "airflow" / "profiles", task_seconds([profiled])[1])
+        print(f"load average at the end: {os.getloadavg()}")
+        print(f"RESULT scheduler_reuse: {reused_s / plain_s:.2f} (target <= {TARGET})")
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
