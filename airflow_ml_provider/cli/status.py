@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from airflow_ml_provider.cli.app import app, console
-from airflow_ml_provider.cli.run import _parse_params
+from airflow_ml_provider.cli.run import parse_params
 
 SAYS = {
     "reuse": "[green]reuse[/green]",
@@ -30,7 +30,7 @@ def status(
     from airflow_ml_provider.runs import RunRequestError, check_parameters
     from airflow_ml_provider.status import find_pipeline, pipeline_status
 
-    params = _parse_params(param or [])
+    params = parse_params(param or [])
     dag = find_pipeline(dag_id)
     if dag is None:
         console.print(
