@@ -191,6 +191,26 @@ def test_the_step_cache_page_explains_and_clears(site: Site, page_as: Any) -> No
     view.locator(f'[data-cache-step="{DAG}.train"]').wait_for(state="detached")
 
 
+def test_the_designer_palette_lists_the_connections_of_the_provider_types(site: Site) -> None:
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+
+    defined = {
+        "palette_lake": "mldatastore",
+        "palette_gpu": "mlcomputedocker",
+        "palette_old_cpu": "ml_compute",  # the first release's type name, still read
+        "palette_other": "http",
+    }
+    with create_session() as session:
+        for conn_id, conn_type in defined.items():
+            session.add(Connection(conn_id=conn_id, conn_type=conn_type, extra="{}"))
+    status, palette = site.get("/ml-pipelines/api/designer/palette", "ada")
+    assert status == 200, palette
+    assert {"palette_lake"} <= set(palette["datastores"]) and "palette_other" not in palette["datastores"]
+    assert {"palette_gpu", "palette_old_cpu"} <= set(palette["compute_targets"])
+    assert "palette_other" not in palette["compute_targets"]
+
+
 def test_the_designer_builds_checks_and_saves_a_spec(site: Site, page_as: Any, dags_folder: Path) -> None:
     page = page_as("ada")
     view = _plugin(page, site, "/plugin/ml-pipeline-designer")

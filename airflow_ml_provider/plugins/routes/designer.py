@@ -11,6 +11,8 @@ from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from airflow_ml_provider.compute_kinds import KIND_OF_CONN_TYPE
+from airflow_ml_provider.connection_types import DATASTORE_TYPE, OLD_COMPUTE_TYPE, OLD_DATASTORE_TYPE
 from airflow_ml_provider.pipeline.spec import STEP_KINDS, PipelineSpecError, load_document
 from airflow_ml_provider.plugins.access import may, readable_dag_ids, require
 from airflow_ml_provider.plugins.designer import (
@@ -32,13 +34,13 @@ class SpecBody(BaseModel):
     file: str | None = None
 
 
-def _connections(session: Any, user: Any, conn_type: str) -> list[str]:
+def _connections(session: Any, user: Any, conn_types: list[str]) -> list[str]:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.models.connection import Connection
 
     if not get_auth_manager().is_authorized_connection(method="GET", user=user):
         return []
-    return sorted(session.scalars(select(Connection.conn_id).where(Connection.conn_type == conn_type)))
+    return sorted(session.scalars(select(Connection.conn_id).where(Connection.conn_type.in_(conn_types))))
 
 
 @router.get("/designer/palette")
@@ -47,8 +49,8 @@ def palette(session: SessionDep, user: GetUserDep) -> dict[str, Any]:
     return {
         "kinds": list(STEP_KINDS),
         "scripts": script_steps(designer_folder()),
-        "compute_targets": ["local", *_connections(session, user, "ml_compute")],
-        "datastores": ["default", *_connections(session, user, "ml_datastore")],
+        "compute_targets": ["local", *_connections(session, user, [*KIND_OF_CONN_TYPE, OLD_COMPUTE_TYPE])],
+        "datastores": ["default", *_connections(session, user, [DATASTORE_TYPE, OLD_DATASTORE_TYPE])],
         # Published modules come from the module registry where one is installed.
         "modules": [],
         "folder": str(designer_folder()),
