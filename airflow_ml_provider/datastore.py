@@ -25,7 +25,7 @@ class Datastore:
         if name is None and isinstance(workspace_or_name, str):
             name = workspace_or_name
         self.name = name or DEFAULT_DATASTORE
-        self.datastore_type = "ml_datastore"
+        self.datastore_type = "mldatastore"
 
     @classmethod
     def get(cls, workspace: Any, datastore_name: str) -> Datastore:

@@ -38,7 +38,7 @@ def DatastoreSchedule(  # named as the Azure ML class it replaces
     if not isinstance(datastore, str) or not datastore:
         raise PipelineDefinitionError(
             f"datastore must be a datastore name, not {datastore!r}.",
-            fix='Name the datastore (an ml_datastore connection), or leave it out for "default".',
+            fix='Name the datastore (an mldatastore connection), or leave it out for "default".',
             argument="datastore",
         )
     if not isinstance(polling_interval, int | float) or polling_interval <= 0:

@@ -1,5 +1,5 @@
 """Azure ML v1's compute targets: here a compute target is an Airflow connection of type
-``ml_compute`` (or ``"local"``), named in the DAG file and defined by the deployment."""
+``mlcompute<kind>`` (or ``"local"``), named in the DAG file and defined by the deployment."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ class ComputeTarget:
             "ComputeTarget.create",
             "provisioning_configuration",
             f'compute is not provisioned from a DAG file: define an Airflow connection "{name}" of type '
-            'ml_compute (kind "local", "venv", "docker" or "kubernetes", with its options).',
+            'mlcomputelocal, mlcomputevenv, mlcomputedocker or mlcomputekubernetes (with its options).',
         )
         return cls(workspace, name)
 

@@ -4,7 +4,7 @@ Three steps built before any pipeline, put into two pipelines: side by side
 (``v1_getting_started``) and one after another with a ``StepSequence``
 (``v1_getting_started_sequence``). The same step objects are in both DAGs; a step whose
 code and inputs are unchanged is reused across them, as Azure ML reuses it across
-pipelines. Compute: ``cpu-cluster`` is an Airflow connection of type ``ml_compute``.
+pipelines. Compute: ``cpu-cluster`` is an Airflow connection of type ``mlcomputelocal``.
 """
 
 from airflow_ml_provider.v1 import (
