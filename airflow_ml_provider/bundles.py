@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from airflow_ml_provider.caching import settings
+from airflow_ml_provider import settings
 from airflow_ml_provider.caching.content import SnapshotLimits
 
 

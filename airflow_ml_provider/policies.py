@@ -12,6 +12,7 @@ from airflow.exceptions import AirflowClusterPolicyViolation
 from airflow.policies import hookimpl
 
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
+from airflow_ml_provider.pipeline.placement import steps_in_no_dag
 
 
 @hookimpl
@@ -27,8 +28,6 @@ def _created_outside(dag: Any) -> list[str]:
     fileloc = getattr(dag, "fileloc", None)
     if not fileloc:
         return []
-    from airflow_ml_provider.render import steps_in_no_dag
-
     return steps_in_no_dag(fileloc)
 
 

@@ -13,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from airflow_ml_provider.caching.settings import state_file_mode
+from airflow_ml_provider.settings import state_file_mode
 
 
 def file_mode() -> int:

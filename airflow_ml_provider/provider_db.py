@@ -27,7 +27,7 @@ def _engine(url: str) -> Engine:
 
 def provider_engine(metadata: MetaData, url: str | None = None) -> Engine:
     """The engine for ``url`` (default: the configured one) with ``metadata``'s tables created."""
-    from airflow_ml_provider.caching import settings
+    from airflow_ml_provider import settings
 
     engine = _engine(url or settings.cache_url())
     _create(engine, metadata)

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from airflow_ml_provider.caching import settings
+from airflow_ml_provider import settings
 from airflow_ml_provider.settings import provider_home
 
 LOCAL = "local"

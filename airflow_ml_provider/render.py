@@ -8,8 +8,6 @@ user built is left as it was, so it can be placed in another pipeline too.
 from __future__ import annotations
 
 import copy
-import inspect
-import os
 import weakref
 from collections.abc import Iterable
 from typing import Any, cast
@@ -25,14 +23,14 @@ from airflow_ml_provider.operators.transfer import DataTransferOperator
 from airflow_ml_provider.pipeline.data import PipelineData, PipelineParameter
 from airflow_ml_provider.pipeline.datapath import DataPathInput, declared_default
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
+from airflow_ml_provider.pipeline.placement import built_outside_any_dag, placed_in_a_pipeline
 from airflow_ml_provider.pipeline.steps import PythonScriptStep, Step
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
 from airflow_ml_provider.queues import target_queue
-from airflow_ml_provider.rendered import RenderedPipeline, StepTasks
+from airflow_ml_provider.rendered import RenderedPipeline, StepTasks, pipeline_of
 from airflow_ml_provider.sensors.reuse import StepReuseSensor
 from airflow_ml_provider.tracking.step import PipelineRunCloser
 
-_PIPELINE_ATTRIBUTE = "_ml_pipeline"
 # Where each step object was placed: ordering a step after another wires every DAG holding both.
 _PLACEMENTS: weakref.WeakKeyDictionary[Step, list[weakref.ref[RenderedPipeline]]] = (
     weakref.WeakKeyDictionary()
@@ -44,26 +42,11 @@ def current_dag_id() -> str | None:
     return dag.dag_id if dag is not None else None
 
 
-def pipeline_of(dag: DAG) -> RenderedPipeline:
-    """The pipeline kept on a DAG (created on first use)."""
-    graph = getattr(dag, _PIPELINE_ATTRIBUTE, None)
-    if graph is None:
-        graph = RenderedPipeline(dag_id=dag.dag_id)
-        setattr(dag, _PIPELINE_ATTRIBUTE, graph)
-    return cast(RenderedPipeline, graph)
-
-
-# Steps created outside any ``with DAG(...)``, by the files whose code created them: the DAG
-# policy reports them for the DAGs of those files (a step in no pipeline would never run).
-_STEPS_IN_NO_DAG: dict[str, list[str]] = {}
-
-
 def attach_to_current_dag(step: Step) -> None:
     """Place ``step`` in the DAG being defined, if any."""
     dag = DagContext.get_current()
     if dag is None:
-        for filename in _user_files():
-            _STEPS_IN_NO_DAG.setdefault(filename, []).append(step.name)
+        built_outside_any_dag(step)
         return
     place(step, dag)
 
@@ -74,7 +57,7 @@ def place(step: Step, dag: DAG, *, default_datastore: str | None = None) -> Step
     ``default_datastore``: where this pipeline's PipelineData without a datastore live.
     Returns the DAG's copy of the step.
     """
-    _placed_in_a_pipeline(step)
+    placed_in_a_pipeline(step)
     _check_code_is_in_bounds(step, dag)
     placed = _copy_for(step, dag, default_datastore)
     for parameter in getattr(placed, "parameters", {}).values():
@@ -118,31 +101,6 @@ def place_all(
         if graph.placed(before) is not None and graph.placed(after) is not None:
             _wire_order(graph, before.name, after.name)
     return graph
-
-
-def _user_files() -> set[str]:
-    """The files (outside this package) on the stack: the DAG file, helper modules it called."""
-    package = os.path.dirname(os.path.abspath(__file__))
-    found = set()
-    frame = inspect.currentframe()
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not filename.startswith("<") and not os.path.abspath(filename).startswith(package + os.sep):
-            found.add(os.path.realpath(filename))
-        frame = frame.f_back
-    return found
-
-
-def _placed_in_a_pipeline(step: Step) -> None:
-    """A step built outside a DAG and then listed in a ``Pipeline(steps=...)`` belongs to one."""
-    for names in _STEPS_IN_NO_DAG.values():
-        if step.name in names:
-            names.remove(step.name)
-
-
-def steps_in_no_dag(fileloc: str) -> list[str]:
-    """Steps that the file ``fileloc`` created outside any DAG (reported once)."""
-    return _STEPS_IN_NO_DAG.pop(os.path.realpath(fileloc), [])
 
 
 def _check_code_is_in_bounds(step: Step, dag: DAG) -> None:

@@ -8,7 +8,7 @@ and the tasks and operators of the DAG read it from here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.steps import Step
@@ -45,3 +45,15 @@ class RenderedPipeline(PipelineGraph):
     def placed(self, step: Step) -> Step | None:
         """This DAG's copy of ``step``, if the step was placed here."""
         return self.steps.get(step.name) if self.origins.get(step.name) is step else None
+
+
+_PIPELINE_ATTRIBUTE = "_ml_pipeline"
+
+
+def pipeline_of(dag: Any) -> RenderedPipeline:
+    """The pipeline kept on a DAG (created on first use)."""
+    graph = getattr(dag, _PIPELINE_ATTRIBUTE, None)
+    if graph is None:
+        graph = RenderedPipeline(dag_id=dag.dag_id)
+        setattr(dag, _PIPELINE_ATTRIBUTE, graph)
+    return cast(RenderedPipeline, graph)

@@ -129,7 +129,7 @@ def run_pipeline(
     ``dag_file`` parses only that file instead of the whole DAGs folder; ``dag`` is an
     already parsed pipeline.
     """
-    from airflow_ml_provider.render import pipeline_of
+    from airflow_ml_provider.rendered import pipeline_of
 
     dag = dag if dag is not None else load_pipeline(dag_id, dag_file=dag_file)
     dag_run = dag.test(run_conf=conf or None)

@@ -33,7 +33,7 @@ from airflow_ml_provider.pipeline.spec import (
 )
 from airflow_ml_provider.pipeline.steps import EstimatorStep, PythonScriptStep, Step
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
-from airflow_ml_provider.render import pipeline_of
+from airflow_ml_provider.rendered import pipeline_of
 
 SPEC_FILE_ATTRIBUTE = "_ml_spec_file"
 LOADER_TEMPLATE = '''"""The DAG of {spec_name}, a pipeline spec (edit it in the designer or by hand)."""

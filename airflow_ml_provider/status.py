@@ -1,6 +1,6 @@
 """What each step of a pipeline would do if it ran now, and why, without running anything.
 
-The decision is the reuse sensor's own (``caching.decision``), made read-only: leases are
+The decision is the reuse sensor's own (``sensors.decision``), made read-only: leases are
 looked at, not taken; stale entries are reported, not evicted; no decision is recorded and
 no DAG run is made. (The stat cache still remembers the digests of files it had to read: an
 optimisation, as in every lookup.) A step whose input comes from a step that would run is
@@ -13,16 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from airflow_ml_provider.caching import settings
+from airflow_ml_provider import settings
 from airflow_ml_provider.caching.content import SnapshotError
-from airflow_ml_provider.caching.decision import (
-    UNCACHED,
-    WAIT,
-    Outcome,
-    data_reference_digest,
-    decide,
-    step_pre_image,
-)
 from airflow_ml_provider.caching.fingerprint import UnfingerprintableError
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import StepCacheStore
@@ -31,6 +23,14 @@ from airflow_ml_provider.pipeline.data import DataReference
 from airflow_ml_provider.pipeline.datapath import bind_run_parameters
 from airflow_ml_provider.pipeline.graph import PipelineGraph
 from airflow_ml_provider.pipeline.sql import SqlDataReference
+from airflow_ml_provider.sensors.decision import (
+    UNCACHED,
+    WAIT,
+    Outcome,
+    data_reference_digest,
+    decide,
+    step_pre_image,
+)
 
 AFTER = "after"
 
@@ -55,7 +55,7 @@ def pipeline_status(dag: Any, *, run_conf: dict[str, Any] | None = None) -> list
 
     ``run_conf`` as for a run: parameter values and ``regenerate_outputs``.
     """
-    from airflow_ml_provider.render import pipeline_of
+    from airflow_ml_provider.rendered import pipeline_of
 
     graph = pipeline_of(dag)
     conf = run_conf or {}

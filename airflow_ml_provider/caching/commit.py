@@ -9,7 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from airflow_ml_provider.caching import settings
+from airflow_ml_provider import settings
 from airflow_ml_provider.caching.fingerprint import fingerprint
 from airflow_ml_provider.caching.parts import module_digests, module_key
 from airflow_ml_provider.caching.statcache import StatCache

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from airflow_ml_provider.caching import settings
+from airflow_ml_provider import settings
 from airflow_ml_provider.caching.explain import differences, explain_rerun
 from airflow_ml_provider.caching.fingerprint import fingerprint
 from airflow_ml_provider.caching.parts import module_digests, module_path

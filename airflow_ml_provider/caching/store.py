@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from airflow_ml_provider.caching import settings
+from airflow_ml_provider import settings
 from airflow_ml_provider.private import private_file
 
 metadata = MetaData()

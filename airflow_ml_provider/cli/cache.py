@@ -73,7 +73,7 @@ def cache_clear(
     expired: Annotated[bool, typer.Option("--expired", help="Entries older than cache_ttl_seconds")] = False,
 ) -> None:
     """Forget cached results, so the steps run again next time."""
-    from airflow_ml_provider.caching import settings
+    from airflow_ml_provider import settings
     from airflow_ml_provider.caching.store import StepCacheDamagedError, StepCacheStore, set_aside_damaged
 
     if expired:

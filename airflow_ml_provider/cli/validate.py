@@ -100,7 +100,7 @@ def _problems(dag: Any) -> list[str]:
     from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
     from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
     from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
-    from airflow_ml_provider.render import pipeline_of
+    from airflow_ml_provider.rendered import pipeline_of
 
     problems: list[str] = []
     for step in pipeline_of(dag).steps.values():

@@ -49,7 +49,7 @@ def step_pre_image(step: Any, stat_cache: StatCache) -> dict[str, Any]:
 
 
 def pipeline_pre_image(dag: Any, stat_cache: StatCache) -> dict[str, Any]:
-    from airflow_ml_provider.render import pipeline_of
+    from airflow_ml_provider.rendered import pipeline_of
 
     graph = pipeline_of(dag)
     fileloc = getattr(dag, "fileloc", None)
@@ -67,7 +67,7 @@ def pipeline_digest(dag: Any) -> str:
     """blake3 of the pipeline's canonical pre-image."""
     import blake3
 
-    from airflow_ml_provider.caching import settings
+    from airflow_ml_provider import settings
 
     stat_cache = StatCache(settings.stat_cache_path())
     try:

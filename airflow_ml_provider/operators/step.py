@@ -13,10 +13,9 @@ from typing import Any
 from airflow.exceptions import AirflowException
 from airflow.sdk import BaseOperator, Context
 
+from airflow_ml_provider import settings
 from airflow_ml_provider.attempts import AttemptRecord, sweep_dead_attempts
-from airflow_ml_provider.caching import settings
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
-from airflow_ml_provider.caching.settings import compute_queue_seconds
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.caching.verify import STORE_DIGEST, output_problem, reference_digest, store_digest
@@ -51,6 +50,7 @@ from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.sensors.reuse import fingerprint_claim
+from airflow_ml_provider.settings import compute_queue_seconds
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.registry import register_model
 from airflow_ml_provider.tracking.step import (

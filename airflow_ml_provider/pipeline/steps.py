@@ -22,6 +22,7 @@ from airflow_ml_provider.pipeline.data import DataInput, DataReference, Pipeline
 from airflow_ml_provider.pipeline.environment import Environment
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
 from airflow_ml_provider.pipeline.names import check_name
+from airflow_ml_provider.pipeline.placement import airflow_is_loaded, built_outside_any_dag
 from airflow_ml_provider.pipeline.runconfig import step_compute_target, step_environment
 from airflow_ml_provider.runtime.commandline import (
     VARIABLE_NAME,
@@ -63,6 +64,9 @@ class Step:
 
     def _attach(self) -> None:
         """Render into the DAG being defined, if any (lazy: the model needs no Airflow)."""
+        if not airflow_is_loaded():
+            built_outside_any_dag(self)
+            return
         from airflow_ml_provider.render import attach_to_current_dag
 
         attach_to_current_dag(self)
@@ -81,8 +85,6 @@ class Step:
         Kept on the step, so it holds in every pipeline both steps are in; steps already
         placed in a DAG are wired there at once.
         """
-        from airflow_ml_provider.render import order_steps
-
         for step in steps:
             if not isinstance(step, Step):
                 raise PipelineDefinitionError(
@@ -93,7 +95,11 @@ class Step:
                 )
             if step not in self.run_after_steps:
                 self.run_after_steps.append(step)
-            order_steps(step, self)
+            # Steps are placed in DAGs only once Airflow is loaded: before that there is nothing to wire.
+            if airflow_is_loaded():
+                from airflow_ml_provider.render import order_steps
+
+                order_steps(step, self)
         return self
 
     def __rshift__(self, other: Step | Sequence[Step]) -> Step | Sequence[Step]:
@@ -363,6 +369,8 @@ def _user_code_folder(code_filename: str) -> Path | None:
 
 
 def _with_current_dag(error: PipelineDefinitionError) -> PipelineDefinitionError:
+    if not airflow_is_loaded():
+        return error
     from airflow_ml_provider.render import current_dag_id
 
     return error.located(dag_id=current_dag_id())

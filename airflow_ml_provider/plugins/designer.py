@@ -33,7 +33,7 @@ def designer_folder() -> Path:
     """``[ml_pipelines] designer_folder``, else the DAGs folder: where specs are opened and saved."""
     from airflow.configuration import conf
 
-    from airflow_ml_provider.caching.settings import SECTION
+    from airflow_ml_provider.settings import SECTION
 
     folder = conf.get(SECTION, "designer_folder", fallback=None) or conf.get("core", "dags_folder")
     return Path(folder).expanduser().resolve()

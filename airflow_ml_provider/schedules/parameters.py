@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from airflow_ml_provider.schedules.manifest import common_folder
 from airflow_ml_provider.triggers.datastore_change import EVENT_KIND
+from airflow_ml_provider.triggers.manifest import common_folder
 
 ASSET_PARAMETERS = "asset_parameters"
 

@@ -17,10 +17,9 @@ except ImportError:  # Airflow 3.1 has it in the standard provider
     from airflow.providers.standard.utils.skipmixin import SkipMixin  # type: ignore[assignment]
 from sqlalchemy.exc import OperationalError
 
+from airflow_ml_provider import settings
 from airflow_ml_provider.attempts import sweep_dead_attempts
-from airflow_ml_provider.caching import settings
 from airflow_ml_provider.caching.content import SnapshotError
-from airflow_ml_provider.caching.decision import WAIT, data_reference_digest, decide, step_pre_image
 from airflow_ml_provider.caching.fingerprint import UnfingerprintableError
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import (
@@ -41,6 +40,7 @@ from airflow_ml_provider.references import produced_reference
 from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.run_options import stopped_by_failure
 from airflow_ml_provider.schedules.parameters import run_parameters
+from airflow_ml_provider.sensors.decision import WAIT, data_reference_digest, decide, step_pre_image
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.step import (
     MODEL_VERSION_KEY,

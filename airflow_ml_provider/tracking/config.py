@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from airflow_ml_provider.caching.settings import SECTION
 from airflow_ml_provider.private import private_file, private_folder
-from airflow_ml_provider.settings import provider_home
+from airflow_ml_provider.settings import SECTION, provider_home
 
 DEFAULT_CONN_ID = "mlflow_default"
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from airflow_ml_provider.caching import settings
+from airflow_ml_provider import settings
 from airflow_ml_provider.tracking.config import TrackingConfig, TrackingUnavailableError
 from airflow_ml_provider.tracking.credentials import shown
 

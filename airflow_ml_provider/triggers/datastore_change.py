@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from airflow_ml_provider.schedules.manifest import Manifest, changed_files, common_folder, manifest
+from airflow_ml_provider.triggers.manifest import Manifest, changed_files, common_folder, manifest
 
 EVENT_KIND = "datastore_change"
 # At most this many changed paths are listed in one event (the count is always complete).
@@ -82,7 +82,7 @@ class DatastoreChangeTrigger(BaseEventTrigger):
         )
 
     def _poll(self) -> Manifest:
-        from airflow_ml_provider.caching import settings
+        from airflow_ml_provider import settings
         from airflow_ml_provider.caching.statcache import StatCache
         from airflow_ml_provider.hooks.datastore import DatastoreHook
 
@@ -95,12 +95,12 @@ class DatastoreChangeTrigger(BaseEventTrigger):
             stat_cache.close()
 
     def _remembered(self) -> Manifest | None:
-        from airflow_ml_provider.schedules.watch_state import WatchState, watch_key
+        from airflow_ml_provider.triggers.watch_state import WatchState, watch_key
 
         return WatchState().load(watch_key(self.serialize()[1]))
 
     def _remember(self, current: Manifest) -> None:
-        from airflow_ml_provider.schedules.watch_state import WatchState, watch_key
+        from airflow_ml_provider.triggers.watch_state import WatchState, watch_key
 
         description = f"{self.datastore}:/{self.path_on_datastore}"
         WatchState().save(watch_key(self.serialize()[1]), description, current)

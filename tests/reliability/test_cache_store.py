@@ -209,7 +209,7 @@ def test_a_damaged_stat_cache_is_rebuilt_and_a_damaged_step_cache_says_how_to_re
 def test_cache_databases_and_the_embedded_mlflow_store_are_private(airflow_db, dags_folder, ledger):
     import stat
 
-    from airflow_ml_provider.caching import settings
+    from airflow_ml_provider import settings
     from airflow_ml_provider.settings import provider_home
 
     dag_id = "rel_private_files"

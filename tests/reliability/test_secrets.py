@@ -167,7 +167,7 @@ def test_secrets_in_connections_appear_nowhere_after_a_tracked_run_on_s3(
 ) -> None:
     from mlflow.tracking import MlflowClient
 
-    from airflow_ml_provider.caching import settings
+    from airflow_ml_provider import settings
     from airflow_ml_provider.settings import provider_home
 
     mlflow_password = ledger.plant("planted-mlflow-uri-password-4b1e")

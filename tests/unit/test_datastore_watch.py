@@ -10,9 +10,9 @@ import pytest
 
 from airflow_ml_provider import DatastoreSchedule, PipelineDefinitionError
 from airflow_ml_provider.caching.statcache import StatCache
-from airflow_ml_provider.schedules.manifest import changed_files, common_folder, local_manifest
 from airflow_ml_provider.schedules.parameters import changed_path_parameters
 from airflow_ml_provider.triggers.datastore_change import DatastoreChangeTrigger, change_payload
+from airflow_ml_provider.triggers.manifest import changed_files, common_folder, local_manifest
 
 
 def test_changes_are_judged_by_content_in_subfolders_too(tmp_path: Path) -> None:

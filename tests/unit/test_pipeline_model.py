@@ -16,7 +16,7 @@ from airflow_ml_provider import (
     PythonScriptStep,
 )
 from airflow_ml_provider.pipeline.arguments import ArgumentToken
-from airflow_ml_provider.render import pipeline_of
+from airflow_ml_provider.rendered import pipeline_of
 
 
 @pytest.fixture

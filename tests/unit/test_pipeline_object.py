@@ -19,7 +19,7 @@ from airflow_ml_provider import (
     StepSequence,
 )
 from airflow_ml_provider.pipeline.compat import AzureMLCompatibilityWarning
-from airflow_ml_provider.render import pipeline_of
+from airflow_ml_provider.rendered import pipeline_of
 
 
 @pytest.fixture

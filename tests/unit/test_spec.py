@@ -20,7 +20,7 @@ from airflow_ml_provider.pipeline.spec import (
     parse_spec,
     spec_problems,
 )
-from airflow_ml_provider.render import pipeline_of
+from airflow_ml_provider.rendered import pipeline_of
 from airflow_ml_provider.spec_dag import build_dag, dag_from_spec, loader_source
 
 REPO = Path(__file__).resolve().parents[2]

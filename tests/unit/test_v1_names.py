@@ -15,7 +15,7 @@ from airflow_ml_provider.pipeline.compat import AzureMLCompatibilityWarning
 from airflow_ml_provider.pipeline.data import TabularFormat
 from airflow_ml_provider.pipeline.datapath import DataPathInput, bind_run_parameters
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
-from airflow_ml_provider.render import pipeline_of
+from airflow_ml_provider.rendered import pipeline_of
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from airflow_ml_provider import (
     PythonScriptStep,
 )
 from airflow_ml_provider.policies import dag_policy
-from airflow_ml_provider.render import pipeline_of
+from airflow_ml_provider.rendered import pipeline_of
 
 AIRFLOW_ML = Path(sys.executable).with_name("airflow-ml")
 

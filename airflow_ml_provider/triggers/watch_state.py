@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Column, Float, MetaData, String, Table, Text, delete, insert, select
 
 from airflow_ml_provider.provider_db import provider_engine
-from airflow_ml_provider.schedules.manifest import Manifest
+from airflow_ml_provider.triggers.manifest import Manifest
 
 metadata = MetaData()
 
