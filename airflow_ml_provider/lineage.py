@@ -98,7 +98,7 @@ def step_input_uris(step: Any, pipeline: Any, ti: Any) -> list[str]:
         if isinstance(data, DataReference):
             uris.append(DatastoreHook(data.datastore).resolve().uri(data.path_on_datastore))
         else:
-            uris.append(str(produced_reference(pipeline, step.name, data.name, ti)["uri"]))
+            uris.append(produced_reference(pipeline, step.name, data.name, ti).uri)
     return uris
 
 

@@ -11,6 +11,7 @@ from airflow.models.xcom import XComModel
 from airflow.utils.session import create_session
 from sqlalchemy import select
 
+from airflow_ml_provider.handoff import MODEL_VERSION_KEY, OUTPUTS_KEY
 from airflow_ml_provider.rendered import RenderedPipeline
 
 
@@ -52,11 +53,11 @@ def step_summaries(graph: RenderedPipeline, dag_id: str, run_id: str) -> list[St
                 select(XComModel).where(
                     XComModel.dag_id == dag_id,
                     XComModel.run_id == run_id,
-                    XComModel.key.in_(["return_value", "model_version"]),
+                    XComModel.key.in_([OUTPUTS_KEY, MODEL_VERSION_KEY]),
                 )
             )
         }
-    published = {task: value for (task, key), value in xcoms.items() if key == "return_value"}
+    published = {task: value for (task, key), value in xcoms.items() if key == OUTPUTS_KEY}
     summaries = []
     for step in graph.steps.values():
         task_ids = graph.task_ids(step.name)
@@ -67,7 +68,7 @@ def step_summaries(graph: RenderedPipeline, dag_id: str, run_id: str) -> list[St
             if isinstance(value, dict):
                 outputs.update(value)
         # A run task registers the version; a reuse sensor reports the one its hit registered.
-        versions = [xcoms.get((task_id, "model_version")) for task_id in task_ids.values()]
+        versions = [xcoms.get((task_id, MODEL_VERSION_KEY)) for task_id in task_ids.values()]
         version = next((found for found in versions if found is not None), None)
         summaries.append(
             StepSummary(

@@ -18,6 +18,7 @@ from airflow_ml_provider.caching.content import SnapshotError
 from airflow_ml_provider.caching.fingerprint import UnfingerprintableError
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import StepCacheStore
+from airflow_ml_provider.handoff import OutputReference
 from airflow_ml_provider.hooks.sql import csv_digest
 from airflow_ml_provider.pipeline.data import DataReference
 from airflow_ml_provider.pipeline.datapath import bind_run_parameters
@@ -93,7 +94,7 @@ def _decide(
         upstream = outcomes.get(producer) if producer else None
         if not isinstance(upstream, Outcome) or upstream.hit is None:
             raise _DecidedLater(data.name, producer, upstream if isinstance(upstream, Outcome) else None)
-        return str(upstream.hit.entry.outputs[data.name]["digest"])
+        return OutputReference.from_json(upstream.hit.entry.outputs[data.name]).digest
 
     try:
         pre_image = step_pre_image(step, params, input_digest, stat_cache)

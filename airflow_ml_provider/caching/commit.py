@@ -7,13 +7,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
 from airflow_ml_provider import settings
 from airflow_ml_provider.caching.fingerprint import fingerprint
 from airflow_ml_provider.caching.parts import module_digests, module_key
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import CacheEntry, StepCacheStore
+from airflow_ml_provider.handoff import FingerprintClaim, OutputReference, ResultOrigin, references_to_json
 
 
 class LeaseKeeper:
@@ -23,8 +23,8 @@ class LeaseKeeper:
     so a waiting run can take over.
     """
 
-    def __init__(self, store: StepCacheStore, base: str, holder: str, seconds: float | None = None) -> None:
-        self.store, self.base, self.holder = store, base, holder
+    def __init__(self, store: StepCacheStore, claim: FingerprintClaim, seconds: float | None = None) -> None:
+        self.store, self.base, self.holder = store, claim.base_key, str(claim.holder)
         self.seconds = seconds or settings.lease_seconds()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._renew, daemon=True, name="lease-keeper")
@@ -58,8 +58,8 @@ def commit_result(
     source_directory: Path,
     base_directory: Path,
     imported_modules: list[str] | None,
-    outputs: dict[str, dict[str, Any]],
-    produced_by: dict[str, Any],
+    outputs: dict[str, OutputReference],
+    origin: ResultOrigin,
     warn: Callable[[str], None],
 ) -> str | None:
     """Store the step's result under its fingerprint; None (and a warning) if it cannot be."""
@@ -81,5 +81,6 @@ def commit_result(
     finally:
         stat_cache.close()
     key = fingerprint(base, modules)
-    store.put(CacheEntry(key, base, dag_id, step, pre_image, modules, outputs, produced_by, time.time()))
+    published, made_by = references_to_json(outputs), origin.to_json()
+    store.put(CacheEntry(key, base, dag_id, step, pre_image, modules, published, made_by, time.time()))
     return key

@@ -23,8 +23,8 @@ class Hit:
 
     @property
     def message(self) -> str:
-        by = self.entry.produced_by
-        return f"reused from run {by.get('run_id')} (task {by.get('task_id')}, attempt {by.get('try')})"
+        by = self.entry.origin.produced_by
+        return f"reused from run {by.run_id} (task {by.task_id}, attempt {by.attempt})"
 
 
 def find_hit(

@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from airflow_ml_provider import settings
+from airflow_ml_provider.handoff import ResultOrigin
 from airflow_ml_provider.private import private_file
 
 metadata = MetaData()
@@ -105,6 +106,11 @@ class CacheEntry:
     outputs: dict[str, dict[str, Any]]
     produced_by: dict[str, Any]
     created_at: float
+
+    @property
+    def origin(self) -> ResultOrigin:
+        """The attempt (and MLflow run) that produced the result."""
+        return ResultOrigin.from_json(self.produced_by)
 
 
 @dataclass(frozen=True)

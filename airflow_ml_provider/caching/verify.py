@@ -10,11 +10,10 @@ from fsspec.core import url_to_fs
 from airflow_ml_provider.caching.content import local_content_digest
 from airflow_ml_provider.caching.remote import CHUNK, remote_content_digest
 from airflow_ml_provider.caching.statcache import StatCache
+from airflow_ml_provider.handoff import STORE_DIGEST
 from airflow_ml_provider.runtime.digest import ALGORITHM, manifest_digest, path_digest
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import storage_options_for
-
-STORE_DIGEST = "store_digest"
 
 
 def output_problem(

@@ -54,7 +54,7 @@ def cache_list(
             entry.dag_id,
             entry.step,
             entry.fingerprint[:16],
-            f"{entry.produced_by.get('run_id')} (attempt {entry.produced_by.get('try')})",
+            f"{entry.origin.produced_by.run_id} (attempt {entry.origin.produced_by.attempt})",
             datetime.fromtimestamp(entry.created_at).isoformat(timespec="seconds"),
             ", ".join(sorted(entry.outputs)),
         )
@@ -126,7 +126,7 @@ def cache_explain(
     if decision.pre_image is None or earlier is None:
         console.print("no earlier result of this step to compare with")
         return
-    table = Table(title=f"against the result of run {earlier.produced_by.get('run_id')}")
+    table = Table(title=f"against the result of run {earlier.origin.produced_by.run_id}")
     for column in ("field", "earlier", "this run", ""):
         table.add_column(column, overflow="fold")
     for field, old, new in compare_fields(earlier.pre_image, decision.pre_image):

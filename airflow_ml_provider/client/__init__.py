@@ -17,7 +17,8 @@ from __future__ import annotations
 from airflow_ml_provider.client.api import AirflowApi, ClientError
 from airflow_ml_provider.client.pipeline_run import PipelineRun
 from airflow_ml_provider.client.pipelines import Parameter, ParameterError, PipelineClient
-from airflow_ml_provider.client.records import OutputData, ProducedBy, StepRun, step_status
+from airflow_ml_provider.client.records import OutputData, StepRun, step_status
+from airflow_ml_provider.handoff import ProducedBy
 
 __all__ = [
     "AirflowApi",

@@ -13,7 +13,7 @@ from airflow_ml_provider.client.records import (
     StepRun,
     steps_from_task_instances,
 )
-from airflow_ml_provider.xcom_keys import REUSE_DECISION
+from airflow_ml_provider.handoff import OUTPUTS_KEY, REUSE_DECISION
 
 # The streaming wait endpoint (GET .../dagRuns/{run_id}/wait) exists since Airflow 3.1.
 _WAIT_ENDPOINT_SINCE = (3, 1)
@@ -159,8 +159,8 @@ class PipelineRun:
     def _outputs(self, step: StepRun, published: set[tuple[str, str]]) -> dict[str, OutputData]:
         for role in ("run", "reuse"):
             task_id = f"{step.name}.{role}"
-            if (task_id, "return_value") in published:
-                value = self._xcom(task_id, "return_value")
+            if (task_id, OUTPUTS_KEY) in published:
+                value = self._xcom(task_id, OUTPUTS_KEY)
                 if isinstance(value, dict):
                     return {
                         name: OutputData.from_reference(name, reference)

@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from airflow_ml_provider.handoff import OutputReference, ProducedBy
+
 RUNNING_STATES = {"running", "queued", "scheduled", "deferred", "restarting", "up_for_retry"}
 FINISHED_RUN_STATES = {"success", "failed"}
 
@@ -35,25 +37,6 @@ def step_status(reuse: str | None, run: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class ProducedBy:
-    """The DAG run, task and attempt that wrote an output."""
-
-    dag_id: str
-    run_id: str
-    task_id: str
-    attempt: int
-
-    @classmethod
-    def from_json(cls, value: dict[str, Any]) -> ProducedBy:
-        return cls(
-            str(value.get("dag_id", "")),
-            str(value.get("run_id", "")),
-            str(value.get("task_id", "")),
-            int(value.get("try") or 0),
-        )
-
-
-@dataclass(frozen=True)
 class OutputData:
     """One output of a step in one run: where it is and what it holds (never the bytes)."""
 
@@ -66,13 +49,9 @@ class OutputData:
 
     @classmethod
     def from_reference(cls, name: str, reference: dict[str, Any]) -> OutputData:
+        published = OutputReference.from_json(reference)
         return cls(
-            name,
-            str(reference["uri"]),
-            str(reference.get("digest", "")),
-            int(reference.get("size") or 0),
-            int(reference.get("files") or 0),
-            ProducedBy.from_json(dict(reference.get("produced_by") or {})),
+            name, published.uri, published.digest, published.size, published.files, published.produced_by
         )
 
     def download(

@@ -18,9 +18,18 @@ from airflow_ml_provider.attempts import AttemptRecord, sweep_dead_attempts
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import StepCacheStore
-from airflow_ml_provider.caching.verify import STORE_DIGEST, output_problem, reference_digest, store_digest
+from airflow_ml_provider.caching.verify import output_problem, reference_digest, store_digest
 from airflow_ml_provider.compute import run_on_target
 from airflow_ml_provider.compute.local import local_python
+from airflow_ml_provider.handoff import (
+    MODEL_VERSION_KEY,
+    RUN_ID_KEY,
+    FingerprintClaim,
+    OutputReference,
+    ProducedBy,
+    ResultOrigin,
+    references_to_json,
+)
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook, ResolvedDatastore
 from airflow_ml_provider.lineage import StepLineage, StepLineageMixin
@@ -32,7 +41,7 @@ from airflow_ml_provider.pipeline.datapath import bind_run_parameters
 from airflow_ml_provider.pipeline.datasets import described_inputs
 from airflow_ml_provider.pipeline.steps import EstimatorStep, PythonScriptStep
 from airflow_ml_provider.queues import remember
-from airflow_ml_provider.references import produced_reference
+from airflow_ml_provider.references import fingerprint_claim, produced_reference
 from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.runtime import (
     InputSpec,
@@ -49,16 +58,10 @@ from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.schedules.parameters import run_parameters
-from airflow_ml_provider.sensors.reuse import fingerprint_claim
 from airflow_ml_provider.settings import compute_queue_seconds
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.registry import register_model
-from airflow_ml_provider.tracking.step import (
-    MODEL_VERSION_KEY,
-    RUN_ID_KEY,
-    StepTracking,
-    open_for_task,
-)
+from airflow_ml_provider.tracking.step import StepTracking, open_for_task
 
 
 def input_mode(declared: str | None, datastore: ResolvedDatastore) -> str:
@@ -101,7 +104,7 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
         self._check_queue(target.name, target.queue)
         claim = fingerprint_claim(self.pipeline, self.step, context["ti"])
         self.lineage = StepLineage(
-            step.name, [spec.uri for spec in inputs], fingerprint=claim["base_key"] if claim else None
+            step.name, [spec.uri for spec in inputs], fingerprint=claim.base_key if claim else None
         )
         sweep_dead_attempts(self.log.warning)
         tracking = self._open_tracking(context, target.name, claim)
@@ -116,10 +119,10 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
             if tracking is not None:
                 record.note(mlflow_run_id=tracking.run_id)
             if claim:
-                record.note(lease=[claim["base_key"], claim["holder"]])
+                record.note(lease=[claim.base_key, str(claim.holder)])
             spec = self._spec(context, inputs, outputs, work, tracking)
             store = StepCacheStore() if claim else None
-            with LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext():
+            with LeaseKeeper(store, claim) if store and claim else nullcontext():
                 try:
                     result = run_on_target(
                         target,
@@ -139,14 +142,14 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
                 references = self._references(result, context, outputs)
                 self.lineage = replace(
                     self.lineage,
-                    outputs=[str(reference["uri"]) for reference in references.values()],
+                    outputs=[reference.uri for reference in references.values()],
                     mlflow_run_id=tracking.run_id if tracking else None,
                 )
                 model_version = self._close_tracking(
                     tracking, succeeded=True, context=context, references=references
                 )
                 changed = (
-                    changed_references(step, store, claim["base_key"], self.log.warning)
+                    changed_references(step, store, claim.base_key, self.log.warning)
                     if store and claim
                     else []
                 )
@@ -155,24 +158,22 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
                 if store and claim and not changed:
                     key = commit_result(
                         store,
-                        base=claim["base_key"],
+                        base=claim.base_key,
                         dag_id=context["ti"].dag_id,
                         step=step.name,
                         source_directory=step.source_directory,
                         base_directory=step.base_directory,
                         imported_modules=result.imported_modules,
                         outputs=references,
-                        produced_by={
-                            **self._produced_by(context),
-                            RUN_ID_KEY: tracking.run_id if tracking else None,
-                            # A later run reusing this result reports the same model version.
-                            **({MODEL_VERSION_KEY: model_version} if model_version else {}),
-                        },
+                        # A later run reusing this result reports the same MLflow run and model version.
+                        origin=ResultOrigin(
+                            ProducedBy.of(context["ti"]), tracking.run_id if tracking else None, model_version
+                        ),
                         warn=self.log.warning,
                     )
                     if key:
                         self.log.info(f'step "{step.name}": result cached under fingerprint {key[:12]}')
-        return references
+        return references_to_json(references)
 
     def _check_queue(self, target: str, queue: str | None) -> None:
         """The queue came from what parsing remembered; say so when the connection now differs."""
@@ -221,7 +222,7 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
         )
 
     def _open_tracking(
-        self, context: Context, target: str, claim: dict[str, Any] | None
+        self, context: Context, target: str, claim: FingerprintClaim | None
     ) -> StepTracking | None:
         step, ti = self.step, context["ti"]
         try:
@@ -229,7 +230,7 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
                 step,
                 ti,
                 run_parameters(context),
-                fingerprint=claim["base_key"] if claim else "none",
+                fingerprint=claim.base_key if claim else "none",
                 compute_target=target,
                 warn=self.log.warning,
             )
@@ -250,7 +251,7 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
         *,
         succeeded: bool,
         context: Context | None = None,
-        references: dict[str, dict[str, Any]] | None = None,
+        references: dict[str, OutputReference] | None = None,
     ) -> str | None:
         """Close the step's run; register its model on success. Returns the model version, if any."""
         if tracking is None:
@@ -273,11 +274,11 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
             self.log.warning(f'step "{self.step.name}": {error}')
         return model_version
 
-    def _model_folder(self, references: dict[str, dict[str, Any]]) -> Path | None:
+    def _model_folder(self, references: dict[str, OutputReference]) -> Path | None:
         name = getattr(self.step, "model_output", None)
         if not name or name not in references:
             return None
-        return local_path(references[name]["uri"])
+        return local_path(references[name].uri)
 
     def _input_spec(self, data: DataReference | PipelineData, context: Context) -> InputSpec:
         data = bind_run_parameters(data, run_parameters(context))
@@ -292,21 +293,19 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
         reference = produced_reference(self.pipeline, self.step.name, data.name, context["ti"])
         datastore = DatastoreHook(data.datastore or "default").resolve()
         self._check_staged_input(data.name, reference)
-        return InputSpec(
-            data.name, reference["uri"], input_mode(data.mode, datastore), datastore.storage_options
-        )
+        mode = input_mode(data.mode, datastore)
+        return InputSpec(data.name, reference.uri, mode, datastore.storage_options)
 
-    def _check_staged_input(self, name: str, reference: dict[str, Any]) -> None:
+    def _check_staged_input(self, name: str, reference: OutputReference) -> None:
         """An input must still hold what its producer published (unchanged files are not re-read)."""
         stat_cache = StatCache(settings.stat_cache_path(), self.log.warning)
         try:
-            problem = output_problem(name, reference, full=False, cache=stat_cache, kind="input")
+            problem = output_problem(name, reference.to_json(), full=False, cache=stat_cache, kind="input")
         finally:
             stat_cache.close()
         if problem:
-            producer = reference.get("produced_by", {})
             raise AirflowException(
-                f'step "{self.step.name}": {problem} since run {producer.get("run_id")} published it '
+                f'step "{self.step.name}": {problem} since run {reference.produced_by.run_id} published it '
                 "(its recorded digest no longer matches). Nothing ran; run the pipeline again, "
                 "so that the producing step is checked and re-run."
             )
@@ -317,23 +316,22 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
         path = pipeline_data_path(ti.dag_id, ti.run_id, self.step.name, ti.try_number, data.name)
         return OutputSpec(data.name, datastore.uri(path), data.is_directory, datastore.storage_options)
 
-    def _produced_by(self, context: Context) -> dict[str, Any]:
-        ti = context["ti"]
-        return {"dag_id": ti.dag_id, "run_id": ti.run_id, "task_id": ti.task_id, "try": ti.try_number}
-
     def _references(
         self, result: StepResult, context: Context, outputs: list[OutputSpec]
-    ) -> dict[str, dict[str, Any]]:
-        produced_by = self._produced_by(context)
+    ) -> dict[str, OutputReference]:
+        produced_by = ProducedBy.of(context["ti"])
         options = {output.name: output.storage_options for output in outputs}
-        references = {}
-        for name, record in result.outputs.items():
-            reference = {**record.to_dict(), "produced_by": produced_by}
-            checksums = store_digest(record.uri, options.get(name, {}))
-            if checksums:
-                reference[STORE_DIGEST] = checksums
-            references[name] = reference
-        return references
+        return {
+            name: OutputReference(
+                record.uri,
+                record.digest,
+                record.size,
+                record.files,
+                produced_by,
+                store_digest(record.uri, options.get(name, {})),
+            )
+            for name, record in result.outputs.items()
+        }
 
 
 def changed_references(step: Any, store: StepCacheStore, base: str, warn: Callable[[str], None]) -> list[str]:

@@ -16,7 +16,16 @@ from airflow.sdk import BaseOperator, Context
 from airflow_ml_provider.attempts import AttemptRecord, sweep_dead_attempts
 from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.store import StepCacheStore
-from airflow_ml_provider.caching.verify import STORE_DIGEST, store_digest
+from airflow_ml_provider.caching.verify import store_digest
+from airflow_ml_provider.handoff import (
+    RUN_ID_KEY,
+    TRANSFER_STATS_KEY,
+    FingerprintClaim,
+    OutputReference,
+    ProducedBy,
+    ResultOrigin,
+    references_to_json,
+)
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
 from airflow_ml_provider.hooks.sql import SqlSourceError, write_csv
 from airflow_ml_provider.lineage import StepLineage, StepLineageMixin
@@ -26,17 +35,14 @@ from airflow_ml_provider.operators.step import changed_references
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.sql import SqlDataReference
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
-from airflow_ml_provider.references import StepInputError, produced_reference
+from airflow_ml_provider.references import StepInputError, fingerprint_claim, produced_reference
 from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.runtime.transfer import Endpoint, TransferResult, transfer
-from airflow_ml_provider.sensors.reuse import fingerprint_claim
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
-from airflow_ml_provider.tracking.step import RUN_ID_KEY, StepTracking, open_for_task
-
-STATS_KEY = "transfer_stats"
+from airflow_ml_provider.tracking.step import StepTracking, open_for_task
 
 
 class _PeakMemory:
@@ -122,10 +128,10 @@ class DataTransferOperator(StepLineageMixin, BaseOperator):
         if tracking is not None:
             record.content["mlflow_run_id"] = tracking.run_id
         if claim:
-            record.content["lease"] = [claim["base_key"], claim["holder"]]
+            record.content["lease"] = [claim.base_key, str(claim.holder)]
         with (
             record,
-            LeaseKeeper(store, claim["base_key"], claim["holder"]) if store and claim else nullcontext(),
+            LeaseKeeper(store, claim) if store and claim else nullcontext(),
         ):
             try:
                 with _PeakMemory() as memory:
@@ -151,61 +157,52 @@ class DataTransferOperator(StepLineageMixin, BaseOperator):
                 f"{result.seconds:.1f} s ({result.rate / 2**20:.1f} MiB/s); peak memory growth "
                 f"{memory.growth / 2**20:.1f} MiB"
             )
-            ti.xcom_push(key=STATS_KEY, value=_stats(result, memory.growth))
+            ti.xcom_push(key=TRANSFER_STATS_KEY, value=_stats(result, memory.growth))
             self._close_tracking(tracking, result)
-            produced_by: dict[str, Any] = {
-                "dag_id": ti.dag_id,
-                "run_id": ti.run_id,
-                "task_id": ti.task_id,
-                "try": ti.try_number,
-            }
+            produced_by = ProducedBy.of(ti)
             references = {
-                step.destination.name: {
-                    "uri": result.uri,
-                    "digest": result.digest,
-                    "size": result.size,
-                    "files": result.files,
-                    "produced_by": produced_by,
-                }
+                step.destination.name: OutputReference(
+                    result.uri,
+                    result.digest,
+                    result.size,
+                    result.files,
+                    produced_by,
+                    store_digest(result.uri, destination.storage_options),
+                )
             }
             self.lineage = StepLineage(
-                step.name, [source.uri], [result.uri], fingerprint=claim["base_key"] if claim else None
+                step.name, [source.uri], [result.uri], fingerprint=claim.base_key if claim else None
             )
-            checksums = store_digest(result.uri, destination.storage_options)
-            if checksums:
-                references[step.destination.name][STORE_DIGEST] = checksums
             changed = (
-                changed_references(step, store, claim["base_key"], self.log.warning)
-                if store and claim
-                else []
+                changed_references(step, store, claim.base_key, self.log.warning) if store and claim else []
             )
             for change in changed:
                 self.log.warning(f'step "{step.name}": {change}; its result is not cached')
             if store and claim and not changed:
                 key = commit_result(
                     store,
-                    base=claim["base_key"],
+                    base=claim.base_key,
                     dag_id=ti.dag_id,
                     step=step.name,
                     source_directory=step.base_directory,
                     base_directory=step.base_directory,
                     imported_modules=[],
                     outputs=references,
-                    produced_by={**produced_by, RUN_ID_KEY: tracking.run_id if tracking else None},
+                    origin=ResultOrigin(produced_by, tracking.run_id if tracking else None),
                     warn=self.log.warning,
                 )
                 if key:
                     self.log.info(f'step "{step.name}": result cached under fingerprint {key[:12]}')
-        return references
+        return references_to_json(references)
 
-    def _open_tracking(self, context: Context, claim: dict[str, Any] | None) -> StepTracking | None:
+    def _open_tracking(self, context: Context, claim: FingerprintClaim | None) -> StepTracking | None:
         step, ti = self.step, context["ti"]
         try:
             tracking = open_for_task(
                 step,
                 ti,
                 context["params"],
-                fingerprint=claim["base_key"] if claim else "none",
+                fingerprint=claim.base_key if claim else "none",
                 compute_target=step.compute_target,
                 warn=self.log.warning,
             )
@@ -241,7 +238,7 @@ class DataTransferOperator(StepLineageMixin, BaseOperator):
             return Endpoint(datastore.uri(data.path_on_datastore), datastore.storage_options, datastore.name)
         reference = produced_reference(self.pipeline, self.step.name, data.name, context["ti"])
         datastore = DatastoreHook(data.datastore or "default").resolve()
-        return Endpoint(reference["uri"], datastore.storage_options, datastore.name)
+        return Endpoint(reference.uri, datastore.storage_options, datastore.name)
 
     def _destination(self, context: Context) -> Endpoint:
         data = self.step.destination

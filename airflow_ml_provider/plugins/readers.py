@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from airflow_ml_provider.handoff import MODEL_VERSION_KEY, OUTPUTS_KEY, RUN_ID_KEY, TRANSFER_STATS_KEY
 from airflow_ml_provider.plugins.views import StepRecord, TaskState
 from airflow_ml_provider.sensors.reuse import STEP_FIELD
 
-XCOM_KEYS = ("return_value", "mlflow_run_id", "model_version", "transfer_stats")
+XCOM_KEYS = (OUTPUTS_KEY, RUN_ID_KEY, MODEL_VERSION_KEY, TRANSFER_STATS_KEY)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from airflow_ml_provider.caching.explain import differences
+from airflow_ml_provider.handoff import MODEL_VERSION_KEY, OUTPUTS_KEY, RUN_ID_KEY, TRANSFER_STATS_KEY
 
 RUNNING_STATES = {"running", "queued", "scheduled", "deferred", "up_for_retry", "restarting"}
 
@@ -111,7 +112,7 @@ def decision_view(decision: Any) -> dict[str, Any] | None:
 def step_view(record: StepRecord) -> dict[str, Any]:
     """A step of a run: description, status, duration, decision, outputs and tracking."""
     status = step_status(record.reuse.state, record.run.state)
-    outputs = record.xcom.get("return_value") if isinstance(record.xcom.get("return_value"), dict) else {}
+    outputs = record.xcom.get(OUTPUTS_KEY) if isinstance(record.xcom.get(OUTPUTS_KEY), dict) else {}
     view = {
         **record.description,
         "status": status,
@@ -127,11 +128,11 @@ def step_view(record: StepRecord) -> dict[str, Any]:
         "duration": _seconds([record.reuse, record.run]),
         "decision": decision_view(record.decision),
         "references": outputs,
-        "mlflow_run_id": record.xcom.get("mlflow_run_id"),
+        "mlflow_run_id": record.xcom.get(RUN_ID_KEY),
         "model_version": None
-        if record.xcom.get("model_version") is None
-        else str(record.xcom["model_version"]),
-        "transfer": record.xcom.get("transfer_stats"),
+        if record.xcom.get(MODEL_VERSION_KEY) is None
+        else str(record.xcom[MODEL_VERSION_KEY]),
+        "transfer": record.xcom.get(TRANSFER_STATS_KEY),
     }
     return view
 

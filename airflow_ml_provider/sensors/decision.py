@@ -26,6 +26,7 @@ from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.caching.verify import reference_digest
 from airflow_ml_provider.compute import target_image_digest
+from airflow_ml_provider.handoff import LeaseHolder
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
 from airflow_ml_provider.hooks.sql import SqlSourceError
@@ -45,7 +46,7 @@ class Outcome:
     base: str | None = None
     pre_image: dict[str, Any] | None = None
     hit: Hit | None = None
-    holder: str | None = None
+    holder: LeaseHolder | None = None
 
 
 def step_pre_image(
@@ -118,8 +119,9 @@ def decide(
             return Outcome(REUSE, hit.message, base, pre_image, hit=hit)
     other = lease(base)
     if other is not None:
-        message = f"run {other.split('|')[1]} is computing the same fingerprint ({base[:12]})"
-        return Outcome(WAIT, message, base, pre_image, holder=other)
+        holder = LeaseHolder.parse(other)
+        message = f"run {holder.run_id} is computing the same fingerprint ({base[:12]})"
+        return Outcome(WAIT, message, base, pre_image, holder=holder)
     if not step.allow_reuse:
         message = "run: allow_reuse=False"
     elif not reuse_wanted:

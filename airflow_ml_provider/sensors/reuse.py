@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from airflow.exceptions import AirflowException
 from airflow.sdk import BaseSensorOperator, Context
@@ -28,6 +28,16 @@ from airflow_ml_provider.caching.store import (
     StepCacheStore,
     unreachable_store,
 )
+from airflow_ml_provider.handoff import (
+    FINGERPRINT_KEY,
+    MODEL_VERSION_KEY,
+    OUTPUTS_KEY,
+    REUSE_DECISION,
+    RUN_ID_KEY,
+    FingerprintClaim,
+    LeaseHolder,
+    ResultOrigin,
+)
 from airflow_ml_provider.hooks.sql import csv_digest
 from airflow_ml_provider.lineage import StepLineage, StepLineageMixin, step_input_uris
 from airflow_ml_provider.links import MlflowRunLink
@@ -42,31 +52,11 @@ from airflow_ml_provider.run_options import stopped_by_failure
 from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.sensors.decision import WAIT, data_reference_digest, decide, step_pre_image
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
-from airflow_ml_provider.tracking.step import (
-    MODEL_VERSION_KEY,
-    RUN_ID_KEY,
-    open_for_task,
-    record_reused_step,
-)
+from airflow_ml_provider.tracking.step import open_for_task, record_reused_step
 from airflow_ml_provider.triggers.lease import LeaseReleasedTrigger
-from airflow_ml_provider.xcom_keys import REUSE_DECISION
 
-FINGERPRINT_KEY = "fingerprint"
 # The step's description (JSON) travels with the serialized DAG, for the UI plugin.
 STEP_FIELD = "ml_step"
-
-
-def fingerprint_claim(pipeline: Any, step: Any, ti: Any) -> dict[str, Any] | None:
-    """The fingerprint this run's reuse sensor computed for ``step`` (None: not cacheable)."""
-    reuse_task = pipeline.task_ids(step.name).get("reuse")
-    if reuse_task is None:
-        return None
-    claim = ti.xcom_pull(task_ids=reuse_task, key=FINGERPRINT_KEY)
-    return claim if isinstance(claim, dict) else None
-
-
-def lease_holder(ti: Any, step: str) -> str:
-    return f"{ti.dag_id}|{ti.run_id}|{step}"
 
 
 class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
@@ -126,7 +116,7 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
             self._record(store, ti, "run", f"run, not cached: cannot fingerprint {error}", None, None)
             self.log.warning(f'step "{step.name}": cannot fingerprint {error}; it runs and is not cached')
             return True
-        holder = lease_holder(ti, step.name)
+        holder = LeaseHolder(ti.dag_id, ti.run_id, step.name)
         outcome = decide(
             step,
             pre_image,
@@ -134,7 +124,7 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
             store=store,
             stat_cache=stat_cache,
             regenerate=bool(run_conf.get("regenerate_outputs")),
-            lease=lambda base: self._take_lease(store, base, holder),
+            lease=lambda base: self._take_lease(store, base, str(holder)),
             evict=True,
             warn=lambda problem: self.log.warning(f'step "{step.name}": {problem}'),
         )
@@ -143,41 +133,42 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
             hit = outcome.hit
             self.log.info(f'step "{step.name}": {outcome.message}')
             self._record(store, ti, "reused", outcome.message, base, pre_image)
-            self._track_reuse(context, hit.entry.produced_by, base)
+            origin = hit.entry.origin
+            self._track_reuse(context, origin, base)
             # Each reference's produced_by says which run and attempt made it.
-            ti.xcom_push(key="return_value", value=hit.entry.outputs)
-            if hit.entry.produced_by.get(MODEL_VERSION_KEY):
-                ti.xcom_push(key=MODEL_VERSION_KEY, value=hit.entry.produced_by[MODEL_VERSION_KEY])
+            ti.xcom_push(key=OUTPUTS_KEY, value=hit.entry.outputs)
+            if origin.model_version:
+                ti.xcom_push(key=MODEL_VERSION_KEY, value=origin.model_version)
             self.lineage = StepLineage(
                 step.name,
                 step_input_uris(step, self.pipeline, ti),
                 [str(reference["uri"]) for reference in hit.entry.outputs.values()],
                 fingerprint=base,
                 cache_hit=True,
-                source_run=hit.entry.produced_by.get("run_id"),
+                source_run=origin.produced_by.run_id,
                 mlflow_run_id=ti.xcom_pull(task_ids=ti.task_id, key=RUN_ID_KEY),
             )
             self.skip(ti=ti, tasks=[self.dag.get_task(self.pipeline.task_ids(step.name)["run"])])
             return True
         if outcome.decision == WAIT:
-            other = str(outcome.holder)
+            other = cast(LeaseHolder, outcome.holder)
             self.log.info(
                 f'step "{step.name}": {outcome.message}; deferred until it is done, then reusing its result'
             )
             # Once per wait, so that the UI can say whom the step waits for.
             earlier = store.decisions(ti.dag_id, step.name, ti.run_id)
             if not earlier or earlier[-1].decision != "waiting":
-                message = f"waiting for run {other.split('|')[1]}, which is computing the same fingerprint"
+                message = f"waiting for run {other.run_id}, which is computing the same fingerprint"
                 self._record(store, ti, "waiting", message, base, None)
             self.defer(
-                trigger=LeaseReleasedTrigger(base, other, self.poke_interval),
+                trigger=LeaseReleasedTrigger(base, str(other), self.poke_interval),
                 method_name="resume_after_lease",
                 timeout=timedelta(seconds=self.timeout) if self.timeout else None,
             )
         self.log.info(f'step "{step.name}": {outcome.message}')
         self._record(store, ti, "run", outcome.message, base, pre_image)
         # The pre-image is in the store (by its digest): XCom carries only the digest.
-        ti.xcom_push(key=FINGERPRINT_KEY, value={"base_key": base, "holder": holder})
+        ti.xcom_push(key=FINGERPRINT_KEY, value=FingerprintClaim(base, holder).to_json())
         return True
 
     def _take_lease(self, store: StepCacheStore, base: str, holder: str) -> str | None:
@@ -193,7 +184,7 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
         if not self.poke(context):
             raise AirflowException(f'step "{self.step.name}": no decision after waiting for the lease')
 
-    def _track_reuse(self, context: Context, produced_by: dict[str, Any], base: str) -> None:
+    def _track_reuse(self, context: Context, origin: ResultOrigin, base: str) -> None:
         """A reused step still gets its MLflow run, tagged reused_from, with the original metrics."""
         step, ti = self.step, context["ti"]
         try:
@@ -204,11 +195,11 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
                 fingerprint=base,
                 compute_target=step.compute_target,
                 warn=self.log.warning,
-                reused_from=produced_by.get(RUN_ID_KEY),
+                reused_from=origin.mlflow_run_id,
             )
             if tracking is None:
                 return
-            record_reused_step(tracking, produced_by.get(RUN_ID_KEY), step.name, self.log.warning)
+            record_reused_step(tracking, origin.mlflow_run_id, step.name, self.log.warning)
         except TrackingUnavailableError as error:
             if step.tracking == "optional":
                 self.log.warning(f'step "{step.name}": {error}')
@@ -222,7 +213,7 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
         if isinstance(data, SqlDataReference):
             return csv_digest(data.datastore, data.sql_query)
         if not isinstance(data, DataReference):
-            return str(produced_reference(self.pipeline, self.step.name, data.name, context["ti"])["digest"])
+            return produced_reference(self.pipeline, self.step.name, data.name, context["ti"]).digest
         return data_reference_digest(data, stat_cache)
 
     def _record(

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_ml_provider.handoff import LeaseHolder
 from airflow_ml_provider.run_conf import pipeline_run_tags, run_experiment
 from airflow_ml_provider.tracking.config import TrackingUnavailableError, resolve
 from airflow_ml_provider.tracking.probe import check_reachable
@@ -16,8 +17,6 @@ from airflow_ml_provider.tracking.runs import Tracker
 
 TRACKING_MODES = ("required", "optional", "off")
 RUN_URL_KEY = "mlflow_run_url"
-RUN_ID_KEY = "mlflow_run_id"
-MODEL_VERSION_KEY = "model_version"
 
 
 @dataclass
@@ -119,7 +118,8 @@ def open_step_tracking(
         check_reachable(config, dag_id, run_id)
         tracker = Tracker(config)
         experiment_id = tracker.experiment_id(experiment_name)
-        holder = f"{dag_id}|{run_id}|{step}|{tags.get('try_number', '')}"
+        attempt = str(tags.get("try_number", ""))
+        holder = str(LeaseHolder(dag_id, run_id, step, int(attempt) if attempt.isdigit() else None))
         parent_id = tracker.pipeline_run(
             experiment_id,
             dag_id,

@@ -22,6 +22,7 @@ class LeaseReleasedTrigger(BaseTrigger):
     """
 
     def __init__(self, base_key: str, holder: str, poll_seconds: float) -> None:
+        # ``holder``: the LeaseHolder awaited, in its stored form (trigger arguments are JSON).
         super().__init__()
         self.base_key = base_key
         self.holder = holder

@@ -101,6 +101,6 @@ def explain(dag_id: str, step: str, user: GetUserDep, run_id: str | None = Query
         "decision": decision.decision,
         "message": decision.message,
         "fingerprint": decision.base_key,
-        "earlier_run_id": earlier.produced_by.get("run_id") if earlier else None,
+        "earlier_run_id": earlier.origin.produced_by.run_id if earlier else None,
         "fields": fields,
     }

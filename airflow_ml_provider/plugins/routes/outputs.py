@@ -9,6 +9,7 @@ from airflow.api_fastapi.core_api.security import GetUserDep
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
 
+from airflow_ml_provider.handoff import OUTPUTS_KEY, OutputReference
 from airflow_ml_provider.plugins.access import require_read
 from airflow_ml_provider.plugins.outputs import OutputLocation, OutputPathError, preview, read_chunks
 from airflow_ml_provider.plugins.readers import run_records
@@ -24,7 +25,7 @@ def _location(request: Request, session: Any, dag_id: str, run_id: str, output: 
 
     _, steps = dag_steps(request, session, dag_id, find_dag_run(session, dag_id, run_id))
     for record in run_records(session, dag_id, run_id, steps):
-        references = record.xcom.get("return_value")
+        references = record.xcom.get(OUTPUTS_KEY)
         if not isinstance(references, dict) or output not in references:
             continue
         declared = {o["name"]: o for o in record.description["outputs"]}
@@ -34,7 +35,7 @@ def _location(request: Request, session: Any, dag_id: str, run_id: str, output: 
             resolved = DatastoreHook(datastore).resolve()
         except DatastoreError as error:
             raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from None
-        uri = str(references[output]["uri"])
+        uri = OutputReference.from_json(references[output]).uri
         if not uri.startswith(resolved.base_uri.rstrip("/") + "/"):
             raise HTTPException(
                 status.HTTP_409_CONFLICT, f'output "{output}" is not on datastore "{datastore}"'
