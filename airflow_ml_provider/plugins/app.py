@@ -13,7 +13,6 @@ from starlette.types import Receive, Scope, Send
 from airflow_ml_provider.tracking.config import MLFLOW_UI_PATH, PLUGIN_PATH
 
 BUNDLE_FOLDER = Path(__file__).parent / "www" / "dist"
-BUNDLE_NAME = "main.umd.cjs"
 
 
 def create_app() -> FastAPI:

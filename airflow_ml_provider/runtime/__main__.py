@@ -18,7 +18,7 @@ from airflow_ml_provider.runtime.commandline import CommandLineError
 from airflow_ml_provider.runtime.execute import run_step
 from airflow_ml_provider.runtime.process import ScriptFailedError
 from airflow_ml_provider.runtime.secrets import with_secrets
-from airflow_ml_provider.runtime.spec import StepSpec
+from airflow_ml_provider.runtime.spec import SpecVersionError, StepSpec
 from airflow_ml_provider.runtime.staging import StagingError
 
 
@@ -43,7 +43,11 @@ def main(argv: list[str]) -> int:
         parser.error("give SPEC_FILE RESULT_FILE, or --spec-env VARIABLE RESULT_FILE")
     arguments.spec_file = None if arguments.spec_env else arguments.files[0]
     result_file = Path(arguments.files[-1])
-    spec = _spec(arguments)
+    try:
+        spec = _spec(arguments)
+    except SpecVersionError as error:
+        print(str(error), file=sys.stderr, flush=True)
+        return 1
     try:
         result = run_step(
             spec,

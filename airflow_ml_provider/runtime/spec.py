@@ -7,7 +7,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+# The spec's form: a worker and a step image with another provider version may disagree on it.
 SPEC_VERSION = 1
+
+
+class SpecVersionError(ValueError):
+    """The spec was written by a provider version whose spec form this runtime does not read."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,11 @@ class StepSpec:
     @classmethod
     def from_json(cls, text: str) -> StepSpec:
         raw = json.loads(text)
+        if raw.get("version") != SPEC_VERSION:
+            raise SpecVersionError(
+                f"the step spec is version {raw.get('version')}, this runtime reads version {SPEC_VERSION}: "
+                "install the same airflow-ml-provider version in the step's image as on the Airflow workers."
+            )
         raw["inputs"] = [InputSpec(**item) for item in raw["inputs"]]
         raw["outputs"] = [OutputSpec(**item) for item in raw["outputs"]]
         return cls(**raw)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 from airflow_ml_provider.tracking.config import TrackingConfig, TrackingUnavailableError
@@ -196,8 +195,3 @@ def _is_unreachable(error: Exception) -> bool:
         marker in text
         for marker in ("Max retries exceeded", "Connection refused", "ConnectionError", "timed out")
     )
-
-
-@contextmanager
-def no_lock() -> Iterator[None]:
-    yield

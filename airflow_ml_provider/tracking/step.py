@@ -16,7 +16,6 @@ from airflow_ml_provider.tracking.probe import check_reachable
 from airflow_ml_provider.tracking.runs import Tracker
 
 TRACKING_MODES = ("required", "optional", "off")
-RUN_URL_KEY = "mlflow_run_url"
 
 
 @dataclass

@@ -1,0 +1,144 @@
+"""The reuse sensor's decision (``sensors/decision.py``) on a real step cache, without Airflow runs.
+
+The decision is a function of the step, its pre-image, the cache and the lease: each outcome the
+sensor acts on (reuse, wait, run and why) is checked here against a SQLite step cache and real
+output folders.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from airflow_ml_provider import PythonScriptStep
+from airflow_ml_provider.caching.fingerprint import base_key, fingerprint
+from airflow_ml_provider.caching.statcache import StatCache
+from airflow_ml_provider.caching.store import CacheEntry, StepCacheStore
+from airflow_ml_provider.handoff import LeaseHolder, OutputReference, ProducedBy, ResultOrigin
+from airflow_ml_provider.runtime.digest import path_digest
+from airflow_ml_provider.sensors.decision import REUSE, RUN, WAIT, Outcome, decide
+
+PRE_IMAGE = {"version": 1, "step": {"name": "train"}, "params": {"C": "1.0"}}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> StepCacheStore:
+    return StepCacheStore(f"sqlite:///{tmp_path / 'step-cache.db'}")
+
+
+@pytest.fixture
+def stats(tmp_path: Path) -> Iterator[StatCache]:
+    cache = StatCache(tmp_path / "stat-cache.db")
+    yield cache
+    cache.close()
+
+
+def train_step(tmp_path: Path, **kwargs: object) -> PythonScriptStep:
+    code = tmp_path / "code"
+    code.mkdir(exist_ok=True)
+    (code / "train.py").write_text("print('train')\n")
+    return PythonScriptStep(name="train", script_name="train.py", source_directory=str(code), **kwargs)  # type: ignore[arg-type]
+
+
+def cache_result(store: StepCacheStore, tmp_path: Path, pre_image: dict[str, object]) -> Path:
+    """An earlier run's result of ``train`` under ``pre_image``: an output folder and its entry."""
+    model = tmp_path / "outputs" / "model"
+    model.mkdir(parents=True)
+    (model / "weights.bin").write_bytes(b"\x00" * 64)
+    content = path_digest(model)
+    produced_by = ProducedBy("wine", "run_1", "train.run", 1)
+    reference = OutputReference(model.as_uri(), content.digest, content.size, content.files, produced_by)
+    base = base_key(pre_image)
+    store.put_pre_image(base, pre_image)
+    store.put(
+        CacheEntry(
+            fingerprint(base, {}),
+            base,
+            "wine",
+            "train",
+            dict(pre_image),
+            {},
+            {"model": reference.to_json()},
+            ResultOrigin(produced_by, "mlflow-run-1").to_json(),
+            time.time(),
+        )
+    )
+    return model
+
+
+def decided(
+    step: PythonScriptStep,
+    store: StepCacheStore,
+    stat_cache: StatCache,
+    *,
+    pre_image: dict[str, object] = PRE_IMAGE,
+    regenerate: bool = False,
+    holder: str | None = None,
+    warnings: list[str] | None = None,
+) -> Outcome:
+    return decide(
+        step,
+        dict(pre_image),
+        dag_id="wine",
+        store=store,
+        stat_cache=stat_cache,
+        regenerate=regenerate,
+        lease=lambda base: holder,
+        evict=True,
+        warn=(warnings if warnings is not None else []).append,
+    )
+
+
+def test_a_step_with_no_earlier_result_runs(tmp_path: Path, store: StepCacheStore, stats: StatCache) -> None:
+    outcome = decided(train_step(tmp_path), store, stats)
+    assert (outcome.decision, outcome.message) == (RUN, "run: no earlier result of this step in the cache")
+    assert outcome.base == base_key(PRE_IMAGE) and outcome.hit is None
+
+
+def test_an_intact_earlier_result_is_reused(tmp_path: Path, store: StepCacheStore, stats: StatCache) -> None:
+    cache_result(store, tmp_path, PRE_IMAGE)
+    outcome = decided(train_step(tmp_path), store, stats)
+    assert outcome.decision == REUSE
+    assert outcome.message == "reused from run run_1 (task train.run, attempt 1)"
+    assert outcome.hit is not None and outcome.hit.entry.origin.mlflow_run_id == "mlflow-run-1"
+
+
+def test_a_result_whose_output_is_gone_is_evicted_and_the_step_reruns(
+    tmp_path: Path, store: StepCacheStore, stats: StatCache
+) -> None:
+    model = cache_result(store, tmp_path, PRE_IMAGE)
+    (model / "weights.bin").unlink()
+    model.rmdir()
+    warnings: list[str] = []
+    outcome = decided(train_step(tmp_path), store, stats, warnings=warnings)
+    assert outcome.decision == RUN and outcome.message.startswith('re-run: output "model" is gone from')
+    assert warnings and "evicted" in warnings[0]
+    assert store.candidates(base_key(PRE_IMAGE)) == []
+
+
+def test_a_changed_parameter_is_named(tmp_path: Path, store: StepCacheStore, stats: StatCache) -> None:
+    cache_result(store, tmp_path, PRE_IMAGE)
+    changed = {**PRE_IMAGE, "params": {"C": "0.5"}}
+    outcome = decided(train_step(tmp_path), store, stats, pre_image=changed)
+    assert outcome.decision == RUN and "1.0 -> 0.5" in outcome.message
+
+
+def test_another_run_holding_the_lease_is_waited_for(
+    tmp_path: Path, store: StepCacheStore, stats: StatCache
+) -> None:
+    outcome = decided(train_step(tmp_path), store, stats, holder="wine|run_2|train")
+    assert outcome.decision == WAIT
+    assert outcome.holder == LeaseHolder("wine", "run_2", "train")
+    assert outcome.message.startswith("run run_2 is computing the same fingerprint")
+
+
+def test_reuse_turned_off_runs_even_with_an_intact_result(
+    tmp_path: Path, store: StepCacheStore, stats: StatCache
+) -> None:
+    cache_result(store, tmp_path, PRE_IMAGE)
+    assert decided(train_step(tmp_path, allow_reuse=False), store, stats).message == "run: allow_reuse=False"
+    regenerated = decided(train_step(tmp_path), store, stats, regenerate=True)
+    assert (regenerated.decision, regenerated.message) == (RUN, "run: regenerate_outputs is set for this run")
