@@ -9,8 +9,8 @@ defined. For example:
         "image": "aml-runtime-test:latest", "docker_url": "unix:///var/lib/aml-docker/docker.sock"}}'
 
 Each ``summarize_<target>`` step reads the staged words file and writes a summary; ``compare``
-(local) reads all three summaries. The venv step's requirements add ``humanize``, which the
-worker does not have: the script uses it when it is there.
+(local) reads all three summaries. The venv step's requirements add ``inflect``, which the
+worker does not have: the script spells the word count out with it when it is there.
 """
 
 from airflow.sdk import DAG

@@ -13,14 +13,19 @@ args = parser.parse_args()
 
 with open(args.words) as handle:
     count = len(handle.read().split())
-size = os.path.getsize(args.words)
 try:
-    import humanize
+    import inflect  # only where the step's requirements installed it (the venv target)
 
-    pretty = humanize.naturalsize(size)
+    spelled = inflect.engine().number_to_words(count)
 except ImportError:
-    pretty = f"{size} bytes"
-summary = {"words": count, "size": pretty, "python": sys.executable, "host": platform.node()}
+    spelled = str(count)
+summary = {
+    "words": count,
+    "spelled": spelled,
+    "size": os.path.getsize(args.words),
+    "python": sys.executable,
+    "host": platform.node(),
+}
 print(json.dumps(summary))
 os.makedirs(args.output, exist_ok=True)
 with open(os.path.join(args.output, "summary.json"), "w") as handle:
