@@ -39,6 +39,7 @@ from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_paramet
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.datapath import bind_run_parameters
 from airflow_ml_provider.pipeline.datasets import described_inputs
+from airflow_ml_provider.pipeline.sql import SqlDataReference
 from airflow_ml_provider.pipeline.steps import EstimatorStep, PythonScriptStep
 from airflow_ml_provider.queues import remember
 from airflow_ml_provider.references import fingerprint_claim, produced_reference
@@ -149,7 +150,7 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
                     tracking, succeeded=True, context=context, references=references
                 )
                 changed = (
-                    changed_references(step, store, claim.base_key, self.log.warning)
+                    changed_references(step, store, claim.base_key, self.log.warning, run_parameters(context))
                     if store and claim
                     else []
                 )
@@ -334,18 +335,25 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
         }
 
 
-def changed_references(step: Any, store: StepCacheStore, base: str, warn: Callable[[str], None]) -> list[str]:
+def changed_references(
+    step: Any, store: StepCacheStore, base: str, warn: Callable[[str], None], params: Any
+) -> list[str]:
     """The ``DataReference`` inputs whose data differs now from what the fingerprint was made of.
 
     A result is cached under its fingerprint only if it was made from the data that
-    fingerprint names: data that changed while the step ran makes it a one-off.
+    fingerprint names: data that changed while the step ran makes it a one-off. ``params``:
+    the run's parameters (a DataPath input is where its parameter points). A SQL source is
+    not queried again: the copy's own digest is what its readers see.
     """
     expected = (store.pre_image(base) or {}).get("inputs", {})
     changed = []
     stat_cache = StatCache(settings.stat_cache_path(), warn)
     try:
         for data in step.inputs:
-            if not isinstance(data, DataReference) or data.name not in expected:
+            data = bind_run_parameters(data, params)
+            if not isinstance(data, DataReference) or isinstance(data, SqlDataReference):
+                continue
+            if data.name not in expected:
                 continue
             datastore = DatastoreHook(data.datastore).resolve()
             uri = datastore.uri(data.path_on_datastore)

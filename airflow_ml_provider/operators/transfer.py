@@ -41,6 +41,7 @@ from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.runtime.transfer import Endpoint, TransferResult, transfer
+from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.step import StepTracking, open_for_task
 
@@ -174,7 +175,9 @@ class DataTransferOperator(StepLineageMixin, BaseOperator):
                 step.name, [source.uri], [result.uri], fingerprint=claim.base_key if claim else None
             )
             changed = (
-                changed_references(step, store, claim.base_key, self.log.warning) if store and claim else []
+                changed_references(step, store, claim.base_key, self.log.warning, run_parameters(context))
+                if store and claim
+                else []
             )
             for change in changed:
                 self.log.warning(f'step "{step.name}": {change}; its result is not cached')
