@@ -87,18 +87,16 @@ def _step_facet(lineage: StepLineage) -> Any:
     )
 
 
-def step_input_uris(step: Any, pipeline: Any, ti: Any) -> list[str]:
+def step_input_uris(step: Any, pipeline: Any, ti: Any, params: Any) -> list[str]:
     """Where a step's inputs are in this run: datastore URIs, and producers' output URIs.
 
-    SQL sources are left out (a query has no URI here)."""
+    ``params``: the run's parameters (a DataPath input is where its parameter points). SQL
+    sources are left out (a query has no URI here)."""
     from airflow_ml_provider.hooks.datastore import DatastoreHook
     from airflow_ml_provider.pipeline.data import DataReference
     from airflow_ml_provider.pipeline.datapath import bind_run_parameters
     from airflow_ml_provider.pipeline.sql import SqlDataReference
     from airflow_ml_provider.references import produced_reference
-    from airflow_ml_provider.schedules.parameters import run_parameters
-
-    params = run_parameters(ti.get_template_context())
     uris = []
     for data in step.inputs:
         data = bind_run_parameters(data, params)

@@ -141,7 +141,7 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
                 ti.xcom_push(key=MODEL_VERSION_KEY, value=origin.model_version)
             self.lineage = StepLineage(
                 step.name,
-                step_input_uris(step, self.pipeline, ti),
+                step_input_uris(step, self.pipeline, ti, run_parameters(context)),
                 [str(reference["uri"]) for reference in hit.entry.outputs.values()],
                 fingerprint=base,
                 cache_hit=True,
