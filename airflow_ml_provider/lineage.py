@@ -97,6 +97,7 @@ def step_input_uris(step: Any, pipeline: Any, ti: Any, params: Any) -> list[str]
     from airflow_ml_provider.pipeline.datapath import bind_run_parameters
     from airflow_ml_provider.pipeline.sql import SqlDataReference
     from airflow_ml_provider.references import produced_reference
+
     uris = []
     for data in step.inputs:
         data = bind_run_parameters(data, params)

@@ -26,7 +26,7 @@ class ComputeTarget:
             "ComputeTarget.create",
             "provisioning_configuration",
             f'compute is not provisioned from a DAG file: define an Airflow connection "{name}" of type '
-            'mlcomputelocal, mlcomputevenv, mlcomputedocker or mlcomputekubernetes (with its options).',
+            "mlcomputelocal, mlcomputevenv, mlcomputedocker or mlcomputekubernetes (with its options).",
         )
         return cls(workspace, name)
 
