@@ -81,6 +81,16 @@ def s3(tmp_path_factory) -> Any:
     server.wait(timeout=10)
 
 
+@pytest.fixture(autouse=True)
+def _datastores_end_with_the_test():
+    """Datastores a test defines (as AIRFLOW_CONN_* variables) are gone after it: a later test
+    (validate's, for one) must not find a "nowhere" datastore defined."""
+    before = {key for key in os.environ if key.startswith("AIRFLOW_CONN_")}
+    yield
+    for key in [key for key in os.environ if key.startswith("AIRFLOW_CONN_") and key not in before]:
+        del os.environ[key]
+
+
 def define_datastore(name: str, base_uri: str, endpoint: str | None = None, key: str = "", secret: str = ""):
     extra: dict[str, Any] = {"base_uri": base_uri}
     if endpoint:
