@@ -51,8 +51,10 @@ def test_waiting_for_another_runs_lease_is_deferred_to_a_trigger(
     capfd.readouterr()
 
     with ledger.fault("another run holds the lease, then dies (reschedule race before the fix)"):
-        # A run that took the lease on this fingerprint and died: its lease expires in 4 s.
-        assert store.try_lease(entry.base_key, f"{dag_id}|dead_run|make", 4) is None
+        # A run that took the lease on this fingerprint and died: its lease expires in 30 s, long
+        # enough that the sensor surely finds it live on a busy machine (with 4 s, a run that took
+        # longer to start found it expired and never waited).
+        assert store.try_lease(entry.base_key, f"{dag_id}|dead_run|make", 30) is None
         _, steps = run_pipeline(dag_id, dag_file=str(dag_file))
         log = "".join(capfd.readouterr())
         assert "run dead_run is computing the same fingerprint" in log
