@@ -9,12 +9,15 @@ from typing import Any, cast
 
 from airflow.exceptions import AirflowException
 from airflow.sdk import BaseSensorOperator, Context
-from airflow.sdk.exceptions import AirflowSkipException
 
 try:
     from airflow.sdk import SkipMixin
 except ImportError:  # Airflow 3.1 has it in the standard provider
     from airflow.providers.standard.utils.skipmixin import SkipMixin  # type: ignore[assignment]
+try:
+    from airflow.sdk.exceptions import AirflowSkipException
+except ImportError:  # Airflow 3.1 has it in airflow.exceptions only
+    from airflow.exceptions import AirflowSkipException  # type: ignore[no-redef]
 from sqlalchemy.exc import OperationalError
 
 from airflow_ml_provider import settings
