@@ -165,13 +165,16 @@ def test_ordering_steps_outside_a_dag_is_kept_for_the_pipeline_they_join(scripts
 
 
 def test_ordering_steps_of_two_pipelines_is_refused(scripts: str) -> None:
-    with DAG("one", schedule=None):
+    # Both DAGs stay referenced, as a DAG file's parse keeps them: a step's placements are weak,
+    # and unreferenced DAGs could be collected before the `>>`, whenever the collector runs.
+    with DAG("one", schedule=None) as one:
         first = step("first", scripts)
-    with DAG("two", schedule=None):
+    with DAG("two", schedule=None) as two:
         second = step("second", scripts)
 
     with pytest.raises(PipelineDefinitionError, match="they are in different pipelines"):
         first >> second
+    assert {one.dag_id, two.dag_id} == {"one", "two"}
 
 
 # arguments and params ---------------------------------------------------------------------------
