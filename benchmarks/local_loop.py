@@ -6,26 +6,31 @@ subfolders) and one file of ``--big-mib`` MiB (default 1024). Pipeline ``bench_l
 - ``count_docs`` reads the folder, ``size_big`` reads the big file (both ``DataReference``s
   on a datastore over the temp dir), ``combine`` reads both results, ``report`` reads that.
 
-Each scenario is one ``airflow-ml run bench_loop`` in a fresh process, as a user types it:
+Each scenario is one ``airflow-ml run bench_loop`` as a user types it, either in a process
+of its own (``--no-server``) or handed to the warm run server of the benchmark's
+AIRFLOW_HOME (the default; the server is started by the first such command and stopped at
+the end):
 
-1. cold: every step runs;
-2. unchanged: nothing changed (every step must be reused);
+1. cold: every step runs (own process);
+2. unchanged: nothing changed (every step must be reused): own process and warm server;
 3. touched: every input file's modification time changed, the bytes not (every step reused);
 4. one changed: one 1 KiB file rewritten (``count_docs`` and its consumers run again).
 
-The unchanged run is timed ``--reps`` times, alternating with the baseline: the same four
-scripts as a plain Airflow DAG (``PythonOperator``s running them, no reuse), run by
-``airflow dags test``. Wall time and the CPU time of the child processes are printed;
-compare ratios, the machine is shared. With ``--dvc`` (a ``dvc`` executable) the same
-pipeline as a ``dvc.yaml`` is timed the same way (``dvc repro``, ``dvc status``).
-With ``airflow-ml status`` available, it is timed against ``dvc status`` too.
+The unchanged run is timed ``--reps`` times each way, alternating with the baseline: the
+same four scripts as a plain Airflow DAG (``PythonOperator``s running them, no reuse), run
+by ``airflow dags test``. Wall time and CPU time are printed: the command's child processes,
+and for a served command the server's child too (the server's reaped children's CPU,
+from /proc); compare ratios, the machine is shared. With ``--dvc`` (a ``dvc`` executable)
+the same pipeline as a ``dvc.yaml`` is timed the same way (``dvc repro``, ``dvc status``).
+``airflow-ml status`` is timed against ``dvc status`` too, both ways.
 
-RESULT: median unchanged ``airflow-ml run`` / median plain-DAG ``airflow dags test``, with
-the absolute median (target: at most 3 s, on a quiet machine). No time is asserted; the
-script fails only if a step that should be reused was not, or the other way round.
+RESULT: median unchanged ``airflow-ml run`` through the warm server (target: at most 3 s,
+on a quiet machine), its ratio to the same run in its own process, and the own-process run's
+ratio to the plain DAG in ``airflow dags test``. No time is asserted; the script fails only
+if a step that should be reused was not, or the other way round.
 
     .venv/bin/python benchmarks/local_loop.py [--small-files 10000] [--big-mib 1024] [--reps 3] [--dvc PATH]
-        [--profile]   # and where the time of one unchanged run goes (benchmarks/run_profile.py)
+        [--profile]   # and where the time of one unchanged run in its own process goes (run_profile.py)
 """
 
 from __future__ import annotations
@@ -179,6 +184,7 @@ def set_up(work: Path, small_files: int, big_mib: int) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "PYTHONWARNINGS": "ignore",
+        "AIRFLOW__ML_PIPELINES__RUN_SERVER_IDLE_SECONDS": "600",
         "AIRFLOW_CONN_BENCH_LOOP_DATA": json.dumps(
             {"conn_type": "ml_datastore", "extra": {"base_uri": data.as_uri()}}
         ),
@@ -193,16 +199,31 @@ def set_up(work: Path, small_files: int, big_mib: int) -> dict[str, str]:
     return environment
 
 
+def server_children_cpu(environment: dict[str, str]) -> float:
+    """CPU seconds of the run server's reaped children (0 when none runs): a served command's own."""
+    log = Path(environment["AIRFLOW_HOME"]) / "ml" / "run-server" / "server.log"
+    ready = re.findall(r"run server (\d+): ready", log.read_text()) if log.exists() else []
+    if not ready:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{ready[-1]}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")  # cutime, cstime
+
+
 def timed(
     command: list[str], environment: dict[str, str], cwd: Path | None = None
 ) -> tuple[float, float, str]:
-    """(wall s, CPU s of the command and its children, output)."""
+    """(wall s, CPU s of the command and its children and of a run server's child, output)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    served_before = server_children_cpu(environment)
     started = time.perf_counter()
     result = subprocess.run(command, env=environment, cwd=cwd, capture_output=True, text=True)
     wall = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu += max(0.0, server_children_cpu(environment) - served_before)
     if result.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return wall, cpu, result.stdout
@@ -218,8 +239,11 @@ def step_statuses(output: str) -> dict[str, str]:
     return found
 
 
-def run_pipeline(environment: dict[str, str], expected: dict[str, str], label: str) -> tuple[float, float]:
-    wall, cpu, output = timed([str(BIN / "airflow-ml"), "run", DAG_ID], environment)
+def run_pipeline(
+    environment: dict[str, str], expected: dict[str, str], label: str, *, served: bool = True
+) -> tuple[float, float]:
+    own = [] if served else ["--no-server"]
+    wall, cpu, output = timed([str(BIN / "airflow-ml"), "run", DAG_ID, *own], environment)
     statuses = step_statuses(output)
     if statuses != expected:
         sys.exit(f"{label}: expected {expected}, got {statuses}\n{output[-3000:]}")
@@ -275,11 +299,14 @@ def main() -> None:
     parser.add_argument("--dvc", default=None, help="a dvc executable: time the same pipeline with DVC")
     parser.add_argument("--dir", default=None, help="parent folder of the temp dir (default: $TMPDIR)")
     parser.add_argument(
-        "--profile", action="store_true", help="one more unchanged run, through run_profile.py"
+        "--profile",
+        action="store_true",
+        help="one more unchanged run in its own process, through run_profile.py",
     )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="aml-bench-loop-", dir=args.dir))
+    environment: dict[str, str] = {}
     try:
         environment = set_up(work, args.small_files, args.big_mib)
         print(
@@ -287,27 +314,27 @@ def main() -> None:
         )
         ran = dict.fromkeys(STEPS, "ran")
         reused = dict.fromkeys(STEPS, "reused")
-        results: dict[str, list[tuple[float, float]]] = {"cold": [run_pipeline(environment, ran, "cold")]}
-        results["unchanged"], results["plain"] = [], []
+        results: dict[str, list[tuple[float, float]]] = {
+            "cold": [run_pipeline(environment, ran, "cold", served=False)]
+        }
+        # The first served command starts the server (imports, the execution API's routes).
+        results["server start"] = [run_pipeline(environment, reused, "server start")]
+        for name in ("unchanged", "served", "plain", "status", "served status"):
+            results[name] = []
         plain = [str(BIN / "airflow"), "dags", "test", PLAIN_DAG_ID]
         timed(plain, environment)  # its first parse and serialisation, untimed
-        has_status = (
-            subprocess.run(
-                [str(BIN / "airflow-ml"), "status", "--help"], env=environment, capture_output=True
-            ).returncode
-            == 0
-        )
-        if has_status:
-            results["status"] = []
+        status = [str(BIN / "airflow-ml"), "status", DAG_ID]
         for rep in range(args.reps):
-            order = ("pipeline", "plain") if rep % 2 == 0 else ("plain", "pipeline")
-            for which in order:
-                if which == "pipeline":
-                    results["unchanged"].append(run_pipeline(environment, reused, "unchanged"))
+            order = ["own", "served", "plain"]
+            for which in order[rep % 3 :] + order[: rep % 3]:
+                if which == "own":
+                    results["unchanged"].append(run_pipeline(environment, reused, "unchanged", served=False))
+                elif which == "served":
+                    results["served"].append(run_pipeline(environment, reused, "unchanged, served"))
                 else:
                     results["plain"].append(timed(plain, environment)[:2])
-            if has_status:
-                results["status"].append(timed([str(BIN / "airflow-ml"), "status", DAG_ID], environment)[:2])
+            results["status"].append(timed([*status, "--no-server"], environment)[:2])
+            results["served status"].append(timed(status, environment)[:2])
         if args.profile:
             profiled = subprocess.run(
                 [sys.executable, str(Path(__file__).with_name("run_profile.py")), DAG_ID],
@@ -323,17 +350,20 @@ def main() -> None:
         results["one changed"] = [run_pipeline(environment, changed, "one changed")]
         dvc = dvc_scenarios(work, args.dvc, args.reps) if args.dvc else {}
 
-        print(f"\n{'scenario (medians)':<44} {'wall s':>8} {'cpu s':>8} {'dvc wall':>9} {'dvc cpu':>8}")
+        print(f"\n{'scenario (medians)':<56} {'wall s':>8} {'cpu s':>8} {'dvc wall':>9} {'dvc cpu':>8}")
         rows = [
-            ("cold, every step runs", "cold", "cold"),
-            (f"unchanged re-run (x{args.reps})", "unchanged", "unchanged"),
-            ("after touch of every input", "touched", "touched"),
-            ("one 1 KiB input changed", "one changed", "one changed"),
+            ("cold, every step runs (own process)", "cold", "cold"),
+            ("first served command (starts the run server)", "server start", None),
+            (f"unchanged re-run, own process (x{args.reps})", "unchanged", "unchanged"),
+            (f"unchanged re-run, warm run server (x{args.reps})", "served", "unchanged"),
+            ("after touch of every input (served)", "touched", "touched"),
+            ("one 1 KiB input changed (served)", "one changed", "one changed"),
             (f"airflow dags test, plain DAG (x{args.reps})", "plain", None),
-            (f"airflow-ml status vs dvc status (x{args.reps})", "status", "status"),
+            (f"airflow-ml status, own process (x{args.reps})", "status", "status"),
+            (f"airflow-ml status, warm run server (x{args.reps})", "served status", "status"),
         ]
         for label, ours, theirs in rows:
-            if ours not in results:
+            if not results.get(ours):
                 continue
             wall, cpu = median_pair(results[ours])
             other = (
@@ -341,20 +371,31 @@ def main() -> None:
                 if theirs in dvc
                 else ""
             )
-            print(f"{label:<44} {wall:>8.2f} {cpu:>8.2f} {other}")
-        unchanged, plain_s = median_pair(results["unchanged"])[0], median_pair(results["plain"])[0]
-        print(f"unchanged airflow-ml run / plain DAG in airflow dags test: {unchanged / plain_s:.2f}")
+            print(f"{label:<56} {wall:>8.2f} {cpu:>8.2f} {other}")
+        own, plain_s = median_pair(results["unchanged"])[0], median_pair(results["plain"])[0]
+        served = median_pair(results["served"])[0]
+        print(f"unchanged run, warm server / own process: {served / own:.2f}")
+        print(f"unchanged run, own process / plain DAG in airflow dags test: {own / plain_s:.2f}")
+        status_ratio = median_pair(results["served status"])[0] / median_pair(results["status"])[0]
+        print(f"airflow-ml status, warm server / own process: {status_ratio:.2f}")
         if dvc:
-            print(f"unchanged airflow-ml run / dvc repro: {unchanged / median_pair(dvc['unchanged'])[0]:.1f}")
-            if "status" in results:
-                ratio = median_pair(results["status"])[0] / median_pair(dvc["status"])[0]
-                print(f"airflow-ml status / dvc status: {ratio:.2f} (target <= 2)")
+            dvc_repro, dvc_status = median_pair(dvc["unchanged"])[0], median_pair(dvc["status"])[0]
+            print(
+                f"unchanged airflow-ml run / dvc repro: own process {own / dvc_repro:.1f}, "
+                f"served {served / dvc_repro:.1f}"
+            )
+            for label, name in (("own process", "status"), ("served", "served status")):
+                ratio = median_pair(results[name])[0] / dvc_status
+                print(f"airflow-ml status / dvc status, {label}: {ratio:.2f} (target <= 2)")
         print(f"load average at the end: {os.getloadavg()}")
         print(
-            f"RESULT local_loop: {unchanged / plain_s:.2f} of the plain DAG; "
-            f"unchanged run {unchanged:.2f} s (target <= {TARGET_S} s on a quiet machine)"
+            f"RESULT local_loop: unchanged run through the warm server {served:.2f} s "
+            f"(target <= {TARGET_S} s), {served / own:.2f} of the same run in its own process "
+            f"({own:.2f} s, {own / plain_s:.2f} of the plain DAG)"
         )
     finally:
+        if environment:
+            subprocess.run([str(BIN / "airflow-ml"), "server", "stop"], env=environment, capture_output=True)
         shutil.rmtree(work, ignore_errors=True)
 
 

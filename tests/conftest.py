@@ -32,6 +32,9 @@ os.environ.update(
         # folder: they are allowed as a deployment would allow a shared code folder. The
         # reliability suite removes this to check that steps are confined to the DAG folder.
         "AIRFLOW__ML_PIPELINES__ALLOWED_SOURCE_ROOTS": tempfile.gettempdir(),
+        # `airflow-ml` commands run in their own process, as tests expect; test_run_server.py
+        # switches the warm run server on for its own commands.
+        "AIRFLOW__ML_PIPELINES__RUN_SERVER_IDLE_SECONDS": "0",
     }
 )
 shutil.copytree(REPO / "dags", DAGS_FOLDER)

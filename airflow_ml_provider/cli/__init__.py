@@ -8,13 +8,14 @@ from __future__ import annotations
 import gc
 import os
 
-from airflow_ml_provider.cli import cache, datastore, endpoints, remote, run, status, validate
+from airflow_ml_provider.cli import cache, datastore, endpoints, remote, run, server, status, validate
 from airflow_ml_provider.cli.app import app
 
-__all__ = ["app", "cache", "datastore", "endpoints", "main", "remote", "run", "status", "validate"]
+__all__ = ["app", "cache", "datastore", "endpoints", "main", "remote", "run", "server", "status", "validate"]
 
 
 def main() -> None:
+    """Run a command in this process (``airflow-ml`` itself first offers it to a run server)."""
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     # Airflow and MLflow leave ~800,000 long-lived objects: with Python's default thresholds the
     # collector rescans them about 2,000 times in one `airflow-ml run` (a fifth of its CPU), and

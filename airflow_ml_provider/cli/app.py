@@ -14,6 +14,23 @@ endpoint_app = typer.Typer(
     help="Published pipelines: list, versions, set-default, disable, enable.", no_args_is_help=True
 )
 app.add_typer(endpoint_app, name="endpoint")
-console = Console()
-if not console.is_terminal:
-    console = Console(width=200)
+server_app = typer.Typer(help="The warm run server of this AIRFLOW_HOME: status, stop.", no_args_is_help=True)
+app.add_typer(server_app, name="server")
+NO_SERVER_HELP = (
+    "Run in this process, not in the warm run server of this AIRFLOW_HOME "
+    "(every run: [ml_pipelines] run_server_idle_seconds = 0)"
+)
+
+
+def _console() -> Console:
+    found = Console()
+    return found if found.is_terminal else Console(width=200)
+
+
+console = _console()
+
+
+def refresh_console() -> None:
+    """Size and colours from this process's stdout again: a run server's child writes to its
+    caller's terminal, not to the stdout the server was started with."""
+    console.__dict__.update(_console().__dict__)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from airflow_ml_provider.cli.app import app, console
+from airflow_ml_provider.cli.app import NO_SERVER_HELP, app, console
 
 
 def parse_params(values: list[str]) -> dict[str, Any]:
@@ -29,6 +29,7 @@ def run(
     dag_id: Annotated[str, typer.Argument(help="The pipeline (DAG id) to run")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE")] = None,
     conf: Annotated[str | None, typer.Option(help="Run conf as JSON")] = None,
+    no_server: Annotated[bool, typer.Option("--no-server", help=NO_SERVER_HELP)] = False,
 ) -> None:
     """Run a pipeline once, in this process, and print its steps with status and outputs."""
     from airflow_ml_provider.runs import RunRequestError, check_parameters, load_pipeline, run_pipeline

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from airflow_ml_provider.cli.app import app, console
+from airflow_ml_provider.cli.app import NO_SERVER_HELP, app, console
 from airflow_ml_provider.cli.run import parse_params
 
 SAYS = {
@@ -25,6 +25,7 @@ def status(
     dag_id: Annotated[str, typer.Argument(help="The pipeline (DAG id)")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE")] = None,
     conf: Annotated[str | None, typer.Option(help="Run conf as JSON")] = None,
+    no_server: Annotated[bool, typer.Option("--no-server", help=NO_SERVER_HELP)] = False,
 ) -> None:
     """What each step would do if the pipeline ran now, and why; runs nothing, records nothing."""
     from airflow_ml_provider.runs import RunRequestError, check_parameters

@@ -6,7 +6,8 @@
 3. ``pip install`` the wheel into it and check that nothing installed was changed but added to
    (Airflow's version above all) or downgraded; report the size the provider added;
 4. add the example's own libraries, then run the wine example twice with ``airflow-ml run``: the
-   first run runs every step, the second reuses every step.
+   first run runs every step, the second reuses every step (both through the warm run server the
+   first one starts, which is stopped at the end).
 
     .venv/bin/python tests/install/check_install.py [--airflow 3.1.0] [--work DIR] [--keep]
 
@@ -165,6 +166,10 @@ def main() -> None:
             print(f"{attempt} run: {' '.join(f'{step}={status}' for step, status in statuses.items())}")
             if statuses != dict.fromkeys(STEPS, expected):
                 sys.exit(f"the {attempt} run should have {expected} every step:\n{output[-4000:]}")
+        run(venv / "bin" / "airflow-ml", "server", "stop", env=env)
+        server_log = home / "ml" / "run-server" / "server.log"
+        served = server_log.read_text().count(": child ") // 2 if server_log.exists() else 0
+        print(f"run server: {served} of 2 runs served")
         print("timings: " + ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items()))
         added_mib = (size_after - size_before) / MIB
         print(f"RESULT install: Airflow {args.airflow} unchanged, {added_mib:.0f} MiB added")
