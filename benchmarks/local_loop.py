@@ -30,7 +30,7 @@ ratio to the plain DAG in ``airflow dags test``. No time is asserted; the script
 if a step that should be reused was not, or the other way round.
 
     .venv/bin/python benchmarks/local_loop.py [--small-files 10000] [--big-mib 1024] [--reps 3] [--dvc PATH]
-        [--profile]   # and where the time of one unchanged run in its own process goes (run_profile.py)
+        [--profile]   # and where the time of an unchanged run goes, both ways (run_profile.py)
 """
 
 from __future__ import annotations
@@ -336,13 +336,15 @@ def main() -> None:
             results["status"].append(timed([*status, "--no-server"], environment)[:2])
             results["served status"].append(timed(status, environment)[:2])
         if args.profile:
-            profiled = subprocess.run(
-                [sys.executable, str(Path(__file__).with_name("run_profile.py")), DAG_ID],
-                env=environment,
-                capture_output=True,
-                text=True,
-            )
-            print(profiled.stderr[profiled.stderr.find("where the time") - 1 :])
+            for mode, label in (([], "in its own process"), (["--served"], "as a run server's child")):
+                profiled = subprocess.run(
+                    [sys.executable, str(Path(__file__).with_name("run_profile.py")), *mode, DAG_ID],
+                    env=environment,
+                    capture_output=True,
+                    text=True,
+                )
+                start = profiled.stderr.find("run server warm-up" if mode else "where the time")
+                print(f"\none unchanged run {label}:{profiled.stderr[start - 1 :]}")
         touch_inputs(work / "data", change_one=False)
         results["touched"] = [run_pipeline(environment, reused, "touched")]
         touch_inputs(work / "data", change_one=True)

@@ -85,3 +85,32 @@ def test_a_changed_source_file_outside_the_site_folders_is_noticed(tmp_path: Pat
         assert warm.changed_sources(sources) == [str(module.resolve())]
     finally:
         sys.modules.pop("served_helper_module", None)
+
+
+def test_a_socket_deeper_than_an_address_holds_is_reached_through_its_folder(tmp_path: Path):
+    import socket
+
+    from airflow_ml_provider.runserver import wire
+
+    folder = tmp_path / ("deep" * 30)
+    folder.mkdir()
+    path = folder / "0123456789abcdef.sock"
+    assert len(str(path)) > 108
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    with wire.address(path) as name:
+        listener.bind(name)
+    listener.listen(1)
+    try:
+        caller = wire.connect(path)
+        assert caller is not None
+        served, _ = listener.accept()
+        wire.send(caller, {"argv": ["run", "x"]}, fds=[0, 1, 2])
+        message, fds = wire.receive_with_fds(served, 3)
+        assert message == {"argv": ["run", "x"]} and len(fds) == 3
+        for fd in fds:
+            os.close(fd)
+        caller.close()
+        served.close()
+    finally:
+        listener.close()
+    assert wire.connect(folder / "nothing.sock") is None
