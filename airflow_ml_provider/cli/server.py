@@ -23,7 +23,7 @@ def server_status() -> None:
         table.add_column(column)
     for answer in answers:
         table.add_row(
-            str(answer.get("pid")),
+            str(answer.get("server")),
             f"{time.time() - float(answer.get('started', time.time())):.0f} s",
             str(answer.get("served")),
             str(answer.get("running")),
@@ -39,7 +39,7 @@ def server_stop() -> None:
     answers = server_request({"stop": True})
     for answer in answers:
         console.print(
-            f"run server {answer.get('pid')} stops after {answer.get('running')} running command(s)"
+            f"run server {answer.get('server')} stops after {answer.get('running')} running command(s)"
         )
     if not answers:
         console.print(f"no run server is listening in {server_folder()}")

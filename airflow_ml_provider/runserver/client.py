@@ -88,8 +88,7 @@ def _run(path: Path, argv: list[str], env: dict[str, str]) -> int:
         except OSError as error:
             conn.close()
             raise ServerUnavailableError(f"the run server did not take the command ({error})") from None
-        pid = answer.get("pid")
-        if isinstance(pid, int):
+        if "refused" not in answer and isinstance(answer.get("pid"), int):
             return _follow(conn)
         conn.close()
         if attempt == 0:

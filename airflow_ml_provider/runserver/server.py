@@ -175,14 +175,22 @@ class RunServer:
         if threading.active_count() > 1:  # forking now could copy a lock held by that thread
             self.stop(f"a thread appeared: {threading.enumerate()}")
             return "not safe to fork"
+        databases = warm.open_databases()
+        if databases:
+            self.stop(f"a database is open: {databases}")
+            return "not safe to fork"
         return None
 
     def _answer(self, conn: socket.socket, request: dict[str, Any], fds: list[int]) -> None:
         if request.get("stop"):
             self.stop("asked to")
+        if request.get("stop") or request.get("status"):
+            self._reply(conn, self.status())
+            conn.close()
+            return
         refusal = self._refusal(request, fds)
-        if request.get("stop") or request.get("status") or refusal is not None:
-            self._reply(conn, {**self.status(), "refused": refusal})
+        if refusal is not None:
+            self._reply(conn, {"refused": refusal})
             conn.close()
             return
         sys.stdout.flush()
@@ -205,7 +213,7 @@ class RunServer:
 
     def status(self) -> dict[str, Any]:
         return {
-            "pid": os.getpid(),
+            "server": os.getpid(),
             "key": self.key,
             "started": self.started,
             "served": self.served,
@@ -313,8 +321,8 @@ def main() -> None:
     server = RunServer(path, key, idle_seconds())
     gc.collect()
     gc.freeze()  # children share these pages instead of copying them when the collector visits
-    if threading.active_count() > 1:
-        say(f"not serving: a thread was started while warming: {threading.enumerate()}")
+    if threading.active_count() > 1 or warm.open_databases():
+        say(f"not serving: warming left {threading.enumerate()} and {warm.open_databases()} open")
         sys.exit(1)
     server.listen()
     ready = time.monotonic() - started

@@ -134,6 +134,30 @@ def changed_sources(sources: dict[str, tuple[int, int]]) -> list[str]:
     return changed
 
 
+_DATABASE_SUFFIXES = (".db", ".sqlite", ".sqlite3", "-wal", "-shm", "-journal")
+
+
+def open_databases() -> list[str]:
+    """Database files this process holds open (Linux; elsewhere none are found).
+
+    A SQLite handle copied into a child would share its locks and file offsets with this process:
+    a server holding one must not fork.
+    """
+    found = []
+    try:
+        descriptors = os.listdir("/proc/self/fd")
+    except OSError:
+        return []
+    for descriptor in descriptors:
+        try:
+            target = os.readlink(f"/proc/self/fd/{descriptor}")
+        except OSError:
+            continue
+        if target.endswith(_DATABASE_SUFFIXES):
+            found.append(target)
+    return found
+
+
 def for_caller() -> None:
     """In a child, once the caller's descriptors, folder and environment are in place."""
     # The server's stdout was a log file: buffer per line again when it is now a terminal.
@@ -141,6 +165,12 @@ def for_caller() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if callable(reconfigure):
             reconfigure(line_buffering=stream.isatty())
+    from airflow import settings
+
     from airflow_ml_provider.cli.app import refresh_console
 
+    # Airflow drops the pool it inherited at fork itself; this says so where it matters.
+    engine = getattr(settings, "engine", None)
+    if engine is not None:
+        engine.dispose(close=False)
     refresh_console()

@@ -260,3 +260,44 @@ def test_the_warm_server_sees_an_edited_script_and_an_edited_dag_file(tiny, run_
     mine = [entry for entry in served() if entry.command == "run served_edit"]
     assert [entry.exit for entry in mine] == [0, 0, 0, 0]
     assert len({entry.server for entry in mine}) == 1
+
+
+def test_a_server_whose_loaded_code_changed_hands_over_to_a_new_one(tmp_path: Path):
+    # Its own AIRFLOW_HOME: `status` needs no metadata database, and the edited
+    # airflow_local_settings.py (loaded by the server when it imports Airflow) stays here.
+    home = tmp_path / "home"
+    (home / "config").mkdir(parents=True)
+    local_settings = home / "config" / "airflow_local_settings.py"
+    local_settings.write_text("# one\n")
+    (home / "dags" / "served_code").mkdir(parents=True)
+    (home / "dags" / "served_code" / "step.py").write_text(
+        STEP.format(pid_file=str(tmp_path / "pid"), then="")
+    )
+    (home / "dags" / "served_code.py").write_text(TINY.format(dag_id="served_code"))
+    env = {
+        **os.environ,
+        IDLE: "120",
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+    }
+
+    def status() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [AIRFLOW_ML, "status", "served_code"], env=env, capture_output=True, text=True, timeout=900
+        )
+
+    try:
+        before = status()
+        local_settings.write_text("# two: edited\n")
+        after = status()
+    finally:
+        subprocess.run([AIRFLOW_ML, "server", "stop"], env=env, capture_output=True, timeout=60)
+
+    for result in (before, after):
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+        assert "0 of 1 steps would be reused" in result.stdout
+    log = (home / "ml" / "run-server" / "server.log").read_text()
+    servers = re.findall(r"run server (\d+): ready", log)
+    assert len(servers) == 2, log
+    assert f"run server {servers[0]}: stopping ({local_settings} changed)" in log
+    assert re.search(rf"run server {servers[1]}: status served_code: child \d+ exit 0", log), log

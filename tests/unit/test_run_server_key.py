@@ -114,3 +114,16 @@ def test_a_socket_deeper_than_an_address_holds_is_reached_through_its_folder(tmp
     finally:
         listener.close()
     assert wire.connect(folder / "nothing.sock") is None
+
+
+def test_an_open_database_is_found_before_a_fork(tmp_path: Path):
+    import sqlite3
+
+    assert not [path for path in warm.open_databases() if path.startswith(str(tmp_path))]
+    connection = sqlite3.connect(tmp_path / "cache.db")
+    connection.execute("create table t (x)")
+    try:
+        assert str(tmp_path / "cache.db") in warm.open_databases()
+    finally:
+        connection.close()
+    assert str(tmp_path / "cache.db") not in warm.open_databases()
