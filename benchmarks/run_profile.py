@@ -93,7 +93,7 @@ def report() -> None:
 
 def warm_up() -> float:
     """What the run server builds before it forks; seconds it took."""
-    from airflow_ml_provider.runserver import warm
+    from airflow_ml_provider.cli import warm
 
     began = time.perf_counter()
     warm.build()

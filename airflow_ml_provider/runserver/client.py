@@ -1,9 +1,9 @@
 """What ``airflow-ml run`` and ``airflow-ml status`` do first: hand the command to a warm server.
 
-This module imports neither Airflow nor the command modules: a command answered by a server
-costs the caller only Python's start. When no server can be used (``--no-server``,
-``[ml_pipelines] run_server_idle_seconds = 0``, no Unix sockets, a server that does not
-start), the caller runs the command in its own process, as before.
+This module imports neither Airflow nor the command modules (``airflow_ml_provider.command_line``
+falls back to those): a command answered by a server costs the caller only Python's start.
+When no server can be used (``--no-server``, ``[ml_pipelines] run_server_idle_seconds = 0``,
+no Unix sockets, a server that does not start), the command runs in the caller's own process.
 """
 
 from __future__ import annotations
@@ -49,20 +49,6 @@ def wanted(argv: list[str], env: Mapping[str, str]) -> bool:
 
 def socket_path(env: Mapping[str, str]) -> Path:
     return server_folder() / f"{server_key(env)}.sock"
-
-
-def main() -> None:
-    """``airflow-ml``: a served command through the run server, anything else in this process."""
-    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
-    try:
-        code = run_through_server(sys.argv[1:])
-    except KeyboardInterrupt:  # while a server was starting: it goes on, for the next command
-        sys.exit(130)
-    if code is not None:
-        sys.exit(code)
-    from airflow_ml_provider.cli import main as run_here
-
-    run_here()
 
 
 def run_through_server(argv: list[str]) -> int | None:
@@ -129,7 +115,7 @@ def _start(path: Path, env: dict[str, str]) -> socket.socket:
                 os.replace(log, log.with_suffix(".log.1"))
         with open(log, "ab") as output:
             server = subprocess.Popen(
-                [sys.executable, "-m", "airflow_ml_provider.runserver.server", str(path), path.stem],
+                [sys.executable, "-m", "airflow_ml_provider.cli.run_server", str(path), path.stem],
                 cwd=folder,
                 env=env,
                 stdin=subprocess.DEVNULL,

@@ -1,6 +1,6 @@
 """Which run server a command goes to, and when a warm server must not serve any more.
 
-No Airflow here: the caller computes the key before importing anything heavy.
+The caller computes the key before importing anything heavy: no Airflow here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from airflow_ml_provider.runserver import client, key, warm
+from airflow_ml_provider.cli import warm
+from airflow_ml_provider.runserver import client, key
 
 BASE = {"AIRFLOW_HOME": "/srv/airflow", "PATH": "/usr/bin", "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
 

@@ -1,6 +1,6 @@
 """The run server: warm once, then fork a child per ``airflow-ml run`` or ``status``.
 
-Started by the first caller as ``python -m airflow_ml_provider.runserver.server <socket> <key>``
+Started by the first caller as ``python -m airflow_ml_provider.cli.run_server <socket> <key>``
 in a session of its own. One thread, no event loop: a selector over the listening socket,
 the callers of running children (a caller's signal is forwarded to its child's process
 group; a caller that goes away stops its child) and a wake-up pipe for SIGCHLD. It exits
@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
-from airflow_ml_provider.runserver import warm, wire
+from airflow_ml_provider.cli import warm
+from airflow_ml_provider.runserver import wire
 from airflow_ml_provider.runserver.key import DEFAULT_IDLE_SECONDS, IDLE_OPTION, SECTION
 
 log = logging.getLogger(__name__)
