@@ -3,46 +3,33 @@
 from __future__ import annotations
 
 import json
-import tempfile
-from collections.abc import Callable
-from contextlib import nullcontext
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from airflow.exceptions import AirflowException
-from airflow.sdk import BaseOperator, Context
+from airflow.sdk import Context
 
 from airflow_ml_provider import settings
-from airflow_ml_provider.attempts import AttemptRecord, sweep_dead_attempts
-from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
 from airflow_ml_provider.caching.statcache import StatCache
-from airflow_ml_provider.caching.store import StepCacheStore
-from airflow_ml_provider.caching.verify import output_problem, reference_digest, store_digest
+from airflow_ml_provider.caching.verify import output_problem, store_digest
 from airflow_ml_provider.compute import run_on_target
 from airflow_ml_provider.compute.local import local_python
 from airflow_ml_provider.handoff import (
     MODEL_VERSION_KEY,
-    RUN_ID_KEY,
-    FingerprintClaim,
     OutputReference,
     ProducedBy,
-    ResultOrigin,
-    references_to_json,
 )
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook, ResolvedDatastore
-from airflow_ml_provider.lineage import StepLineage, StepLineageMixin
-from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.locations import pipeline_data_path
+from airflow_ml_provider.operators.base import Attempt, Produced, StepRunBase
 from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_parameter
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.datapath import bind_run_parameters
 from airflow_ml_provider.pipeline.datasets import described_inputs
-from airflow_ml_provider.pipeline.sql import SqlDataReference
 from airflow_ml_provider.pipeline.steps import EstimatorStep, PythonScriptStep
 from airflow_ml_provider.queues import remember
-from airflow_ml_provider.references import fingerprint_claim, produced_reference
+from airflow_ml_provider.references import produced_reference
 from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.runtime import (
     InputSpec,
@@ -55,14 +42,12 @@ from airflow_ml_provider.runtime import (
 from airflow_ml_provider.runtime.bootstrap import AZUREML_COMPAT_VARIABLE
 from airflow_ml_provider.runtime.commandline import CommandLineError
 from airflow_ml_provider.runtime.placeholders import INPUT_DATASETS_VARIABLE, expand_parameters
-from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.staging import local_path
-from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.settings import compute_queue_seconds
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.registry import register_model
-from airflow_ml_provider.tracking.step import StepTracking, open_for_task
+from airflow_ml_provider.tracking.step import StepTracking
 
 
 def input_mode(declared: str | None, datastore: ResolvedDatastore) -> str:
@@ -72,29 +57,20 @@ def input_mode(declared: str | None, datastore: ResolvedDatastore) -> str:
     return "mount" if datastore.is_local else "download"
 
 
-class StepRunOperator(StepLineageMixin, BaseOperator):
-    """Runs one step attempt and pushes its output references to XCom (as the return value).
+class StepRunOperator(StepRunBase):
+    """Runs one attempt of a script step and pushes its output references to XCom (as the return value).
 
     The return value is ``{output name: {uri, digest, size, files, produced_by}}``: JSON,
     references only, never the data.
     """
 
     ui_color = "#dbe9f6"
-    operator_extra_links = (MlflowRunLink(),)
+    stops = "its script"
 
     def __init__(self, *, step: PythonScriptStep, pipeline: RenderedPipeline, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.step = step
-        self.pipeline = pipeline
-        self.mlflow_run_url: str | None = None
-        self._stopper = Stopper()
+        super().__init__(step=step, pipeline=pipeline, **kwargs)
 
-    def on_kill(self) -> None:
-        """The task is being killed: stop the script's process group, its container or its pod."""
-        self.log.warning(f'step "{self.step.name}": killed; stopping its script')
-        self._stopper.stop()
-
-    def execute(self, context: Context) -> dict[str, dict[str, Any]]:
+    def prepare(self, context: Context, work: Path) -> Attempt:
         step = self.step
         try:
             target = ComputeTargetHook(step.compute_target).resolve()
@@ -103,78 +79,55 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
         except (ComputeTargetError, DatastoreError) as error:
             raise AirflowException(f'step "{step.name}": {error}') from None
         self._check_queue(target.name, target.queue)
-        claim = fingerprint_claim(self.pipeline, self.step, context["ti"])
-        self.lineage = StepLineage(
-            step.name, [spec.uri for spec in inputs], fingerprint=claim.base_key if claim else None
+        return Attempt(
+            work,
+            [spec.uri for spec in inputs],
+            [str(path.parent) for o in outputs if (path := local_path(o.uri)) is not None],
+            target.name,
+            run_parameters(context),
+            plan=(target, inputs, outputs),
         )
-        sweep_dead_attempts(self.log.warning)
-        tracking = self._open_tracking(context, target.name, claim)
-        output_folders = [str(path.parent) for o in outputs if (path := local_path(o.uri)) is not None]
-        ti = context["ti"]
-        with (
-            tempfile.TemporaryDirectory(prefix=f"aml-{step.name}-") as work,
-            AttemptRecord(
-                f"{ti.dag_id} {ti.run_id} {step.name} try {ti.try_number}", work, output_folders
-            ) as record,
-        ):
-            if tracking is not None:
-                record.note(mlflow_run_id=tracking.run_id)
-            if claim:
-                record.note(lease=[claim.base_key, str(claim.holder)])
-            spec = self._spec(context, inputs, outputs, work, tracking)
-            store = StepCacheStore() if claim else None
-            with LeaseKeeper(store, claim) if store and claim else nullcontext():
-                try:
-                    result = run_on_target(
-                        target,
-                        spec,
-                        info=self.log.info,
-                        warning=self.log.warning,
-                        environment=step.environment,
-                        base_directory=step.base_directory,
-                        stopper=self._stopper,
-                    )
-                except (ScriptFailedError, StagingError, CommandLineError) as error:
-                    self._close_tracking(tracking, succeeded=False)
-                    raise AirflowException(str(error)) from None
-                except BaseException:
-                    self._close_tracking(tracking, succeeded=False)
-                    raise
-                references = self._references(result, context, outputs)
-                self.lineage = replace(
-                    self.lineage,
-                    outputs=[reference.uri for reference in references.values()],
-                    mlflow_run_id=tracking.run_id if tracking else None,
-                )
-                model_version = self._close_tracking(
-                    tracking, succeeded=True, context=context, references=references
-                )
-                changed = (
-                    changed_references(step, store, claim.base_key, self.log.warning, run_parameters(context))
-                    if store and claim
-                    else []
-                )
-                for change in changed:
-                    self.log.warning(f'step "{step.name}": {change}; its result is not cached')
-                if store and claim and not changed:
-                    key = commit_result(
-                        store,
-                        base=claim.base_key,
-                        dag_id=context["ti"].dag_id,
-                        step=step.name,
-                        source_directory=step.source_directory,
-                        base_directory=step.base_directory,
-                        imported_modules=result.imported_modules,
-                        outputs=references,
-                        # A later run reusing this result reports the same MLflow run and model version.
-                        origin=ResultOrigin(
-                            ProducedBy.of(context["ti"]), tracking.run_id if tracking else None, model_version
-                        ),
-                        warn=self.log.warning,
-                    )
-                    if key:
-                        self.log.info(f'step "{step.name}": result cached under fingerprint {key[:12]}')
-        return references_to_json(references)
+
+    def produce(self, context: Context, attempt: Attempt, tracking: StepTracking | None) -> Produced:
+        step = self.step
+        target, inputs, outputs = attempt.plan
+        spec = self._spec(context, inputs, outputs, str(attempt.work), tracking)
+        try:
+            result = run_on_target(
+                target,
+                spec,
+                info=self.log.info,
+                warning=self.log.warning,
+                environment=step.environment,
+                base_directory=step.base_directory,
+                stopper=self._stopper,
+            )
+        except (ScriptFailedError, StagingError, CommandLineError) as error:
+            raise AirflowException(str(error)) from None
+        return Produced(
+            self._references(result, context, outputs), result.imported_modules, step.source_directory
+        )
+
+    def register(self, context: Context, tracking: StepTracking | None, produced: Produced) -> str | None:
+        """An EstimatorStep's ``register_model``: the model it logged (or its output folder), versioned."""
+        step = self.step
+        if tracking is None or not isinstance(step, EstimatorStep) or not step.register_model:
+            return None
+        try:
+            model_version = register_model(
+                tracking,
+                step.register_model,
+                step.model_alias,
+                self._model_folder(produced.references),
+                self.log.info,
+            )
+        except TrackingUnavailableError as error:
+            if step.tracking != "optional":
+                raise AirflowException(f'step "{step.name}": {error}') from None
+            self.log.warning(f'step "{step.name}": {error}')
+            return None
+        context["ti"].xcom_push(key=MODEL_VERSION_KEY, value=model_version)
+        return model_version
 
     def _check_queue(self, target: str, queue: str | None) -> None:
         """The queue came from what parsing remembered; say so when the connection now differs."""
@@ -221,59 +174,6 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
             environment=environment,
             python_path=[str(step.source_directory), str(step.base_directory)],
         )
-
-    def _open_tracking(
-        self, context: Context, target: str, claim: FingerprintClaim | None
-    ) -> StepTracking | None:
-        step, ti = self.step, context["ti"]
-        try:
-            tracking = open_for_task(
-                step,
-                ti,
-                run_parameters(context),
-                fingerprint=claim.base_key if claim else "none",
-                compute_target=target,
-                warn=self.log.warning,
-            )
-        except TrackingUnavailableError as error:
-            raise AirflowException(str(error)) from None
-        if tracking is not None:
-            self.mlflow_run_url = tracking.url
-            context["ti"].xcom_push(key=RUN_ID_KEY, value=tracking.run_id)
-            self.log.info(
-                f'step "{step.name}": MLflow run {tracking.run_id}'
-                + (f" ({tracking.url})" if tracking.url else "")
-            )
-        return tracking
-
-    def _close_tracking(
-        self,
-        tracking: StepTracking | None,
-        *,
-        succeeded: bool,
-        context: Context | None = None,
-        references: dict[str, OutputReference] | None = None,
-    ) -> str | None:
-        """Close the step's run; register its model on success. Returns the model version, if any."""
-        if tracking is None:
-            return None
-        model_version = None
-        try:
-            tracking.finish(succeeded, self.step.name, killed=self._stopper.stopped)
-            if succeeded and isinstance(self.step, EstimatorStep) and self.step.register_model and context:
-                model_version = register_model(
-                    tracking,
-                    self.step.register_model,
-                    self.step.model_alias,
-                    self._model_folder(references or {}),
-                    self.log.info,
-                )
-                context["ti"].xcom_push(key=MODEL_VERSION_KEY, value=model_version)
-        except TrackingUnavailableError as error:
-            if succeeded and self.step.tracking != "optional":
-                raise AirflowException(f'step "{self.step.name}": {error}') from None
-            self.log.warning(f'step "{self.step.name}": {error}')
-        return model_version
 
     def _model_folder(self, references: dict[str, OutputReference]) -> Path | None:
         name = getattr(self.step, "model_output", None)
@@ -333,41 +233,6 @@ class StepRunOperator(StepLineageMixin, BaseOperator):
             )
             for name, record in result.outputs.items()
         }
-
-
-def changed_references(
-    step: Any, store: StepCacheStore, base: str, warn: Callable[[str], None], params: Any
-) -> list[str]:
-    """The ``DataReference`` inputs whose data differs now from what the fingerprint was made of.
-
-    A result is cached under its fingerprint only if it was made from the data that
-    fingerprint names: data that changed while the step ran makes it a one-off. ``params``:
-    the run's parameters (a DataPath input is where its parameter points). A SQL source is
-    not queried again: the copy's own digest is what its readers see.
-    """
-    expected = (store.pre_image(base) or {}).get("inputs", {})
-    changed = []
-    stat_cache = StatCache(settings.stat_cache_path(), warn)
-    try:
-        for data in step.inputs:
-            data = bind_run_parameters(data, params)
-            if not isinstance(data, DataReference) or isinstance(data, SqlDataReference):
-                continue
-            if data.name not in expected:
-                continue
-            datastore = DatastoreHook(data.datastore).resolve()
-            uri = datastore.uri(data.path_on_datastore)
-            try:
-                now = reference_digest(
-                    uri, datastore.storage_options, datastore=datastore.name, cache=stat_cache
-                )
-            except (FileNotFoundError, StoreError) as error:
-                now = f"unreadable: {error}"
-            if now != expected[data.name]:
-                changed.append(f'input "{data.name}" at {uri} changed while the step ran')
-    finally:
-        stat_cache.close()
-    return changed
 
 
 def _resolve_parameter(token: ArgumentToken, params: Any) -> dict[str, str]:

@@ -3,47 +3,32 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 import threading
-from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 from airflow.exceptions import AirflowException
-from airflow.sdk import BaseOperator, Context
+from airflow.sdk import Context
 
-from airflow_ml_provider.attempts import AttemptRecord, sweep_dead_attempts
-from airflow_ml_provider.caching.commit import LeaseKeeper, commit_result
-from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.caching.verify import store_digest
 from airflow_ml_provider.handoff import (
-    RUN_ID_KEY,
     TRANSFER_STATS_KEY,
-    FingerprintClaim,
     OutputReference,
     ProducedBy,
-    ResultOrigin,
-    references_to_json,
 )
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
 from airflow_ml_provider.hooks.sql import SqlSourceError, write_csv
-from airflow_ml_provider.lineage import StepLineage, StepLineageMixin
-from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.locations import pipeline_data_path
-from airflow_ml_provider.operators.step import changed_references
+from airflow_ml_provider.operators.base import Attempt, Produced, StepRunBase
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.sql import SqlDataReference
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
-from airflow_ml_provider.references import StepInputError, fingerprint_claim, produced_reference
+from airflow_ml_provider.references import StepInputError, produced_reference
 from airflow_ml_provider.rendered import RenderedPipeline
-from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.runtime.transfer import Endpoint, TransferResult, transfer
-from airflow_ml_provider.schedules.parameters import run_parameters
-from airflow_ml_provider.tracking.config import TrackingUnavailableError
-from airflow_ml_provider.tracking.step import StepTracking, open_for_task
+from airflow_ml_provider.tracking.step import StepTracking
 
 
 class _PeakMemory:
@@ -77,7 +62,7 @@ class _PeakMemory:
         return self.peak - self.start
 
 
-class DataTransferOperator(StepLineageMixin, BaseOperator):
+class DataTransferOperator(StepRunBase):
     """Copies the step's source to its destination; returns ``{destination: reference}``.
 
     The reference has the same form as any step output's
@@ -88,146 +73,62 @@ class DataTransferOperator(StepLineageMixin, BaseOperator):
     """
 
     ui_color = "#f6ecd9"
-    operator_extra_links = (MlflowRunLink(),)
+    stops = "the copy"
 
     def __init__(self, *, step: DataTransferStep, pipeline: RenderedPipeline, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.step = step
-        self.pipeline = pipeline
-        self.mlflow_run_url: str | None = None
-        self._stopper = Stopper()
+        super().__init__(step=step, pipeline=pipeline, **kwargs)
 
-    def on_kill(self) -> None:
-        """The task is being killed: stop copying (what was written is removed, nothing published)."""
-        self.log.warning(f'step "{self.step.name}": killed; stopping the copy')
-        self._stopper.stop()
-
-    def execute(self, context: Context) -> dict[str, dict[str, Any]]:
-        scratch = Path(tempfile.mkdtemp(prefix=f"aml-{self.step.name}-"))
+    def prepare(self, context: Context, work: Path) -> Attempt:
+        step = self.step
         try:
-            return self._copy(context, scratch)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-
-    def _copy(self, context: Context, scratch: Path) -> dict[str, dict[str, Any]]:
-        step, ti = self.step, context["ti"]
-        try:
-            source = self._source(context, scratch)
+            source = self._source(context, work)
             destination = self._destination(context)
         except (DatastoreError, StepInputError, SqlSourceError) as error:
             raise AirflowException(f'step "{step.name}": {error}') from None
-        claim = fingerprint_claim(self.pipeline, self.step, context["ti"])
-        tracking = self._open_tracking(context, claim)
-        store = StepCacheStore() if claim else None
-        sweep_dead_attempts(self.log.warning)
         final = local_path(destination.uri)
-        record = AttemptRecord(
-            f"{ti.dag_id} {ti.run_id} {step.name} try {ti.try_number}",
-            "",
+        return Attempt(
+            work,
+            [source.uri],
             [str(final.parent)] if final is not None else [],
+            step.compute_target,
+            context["params"],
+            plan=(source, destination),
         )
-        if tracking is not None:
-            record.content["mlflow_run_id"] = tracking.run_id
-        if claim:
-            record.content["lease"] = [claim.base_key, str(claim.holder)]
-        with (
-            record,
-            LeaseKeeper(store, claim) if store and claim else nullcontext(),
-        ):
-            try:
-                with _PeakMemory() as memory:
-                    result = transfer(
-                        source,
-                        destination,
-                        source_is_directory=_is_directory(step.source_reference_type),
-                        destination_is_directory=step.destination_is_directory,
-                        overwrite=step.overwrite,
-                        # A step output is never replaced: the cache may point at it.
-                        keep_existing=isinstance(step.destination, PipelineData),
-                        stopper=self._stopper,
-                        log=self.log.info,
-                    )
-            except StoreError as error:
-                self._close_tracking(tracking, None)
-                raise AirflowException(f'step "{step.name}": {error}') from None
-            except BaseException:
-                self._close_tracking(tracking, None)
-                raise
-            self.log.info(
-                f'step "{step.name}": copied {result.files} file(s), {result.size} bytes in '
-                f"{result.seconds:.1f} s ({result.rate / 2**20:.1f} MiB/s); peak memory growth "
-                f"{memory.growth / 2**20:.1f} MiB"
-            )
-            ti.xcom_push(key=TRANSFER_STATS_KEY, value=_stats(result, memory.growth))
-            self._close_tracking(tracking, result)
-            produced_by = ProducedBy.of(ti)
-            references = {
-                step.destination.name: OutputReference(
-                    result.uri,
-                    result.digest,
-                    result.size,
-                    result.files,
-                    produced_by,
-                    store_digest(result.uri, destination.storage_options),
-                )
-            }
-            self.lineage = StepLineage(
-                step.name, [source.uri], [result.uri], fingerprint=claim.base_key if claim else None
-            )
-            changed = (
-                changed_references(step, store, claim.base_key, self.log.warning, run_parameters(context))
-                if store and claim
-                else []
-            )
-            for change in changed:
-                self.log.warning(f'step "{step.name}": {change}; its result is not cached')
-            if store and claim and not changed:
-                key = commit_result(
-                    store,
-                    base=claim.base_key,
-                    dag_id=ti.dag_id,
-                    step=step.name,
-                    source_directory=step.base_directory,
-                    base_directory=step.base_directory,
-                    imported_modules=[],
-                    outputs=references,
-                    origin=ResultOrigin(produced_by, tracking.run_id if tracking else None),
-                    warn=self.log.warning,
-                )
-                if key:
-                    self.log.info(f'step "{step.name}": result cached under fingerprint {key[:12]}')
-        return references_to_json(references)
 
-    def _open_tracking(self, context: Context, claim: FingerprintClaim | None) -> StepTracking | None:
+    def produce(self, context: Context, attempt: Attempt, tracking: StepTracking | None) -> Produced:
         step, ti = self.step, context["ti"]
+        source, destination = attempt.plan
         try:
-            tracking = open_for_task(
-                step,
-                ti,
-                context["params"],
-                fingerprint=claim.base_key if claim else "none",
-                compute_target=step.compute_target,
-                warn=self.log.warning,
-            )
-        except TrackingUnavailableError as error:
-            raise AirflowException(str(error)) from None
-        if tracking is not None:
-            self.mlflow_run_url = tracking.url
-            ti.xcom_push(key=RUN_ID_KEY, value=tracking.run_id)
-        return tracking
-
-    def _close_tracking(self, tracking: StepTracking | None, result: TransferResult | None) -> None:
-        """The copy's figures on its run (and, through the roll-up, on the pipeline run)."""
-        if tracking is None:
-            return
-        try:
-            if result is not None:
-                tracking.tracker.log_metrics(tracking.run_id, _run_metrics(result))
-            tracking.finish(result is not None, self.step.name)
-        except TrackingUnavailableError as error:
-            if result is not None and self.step.tracking != "optional":
-                raise AirflowException(f'step "{self.step.name}": {error}') from None
-            self.log.warning(f'step "{self.step.name}": {error}')
+            with _PeakMemory() as memory:
+                result = transfer(
+                    source,
+                    destination,
+                    source_is_directory=_is_directory(step.source_reference_type),
+                    destination_is_directory=step.destination_is_directory,
+                    overwrite=step.overwrite,
+                    # A step output is never replaced: the cache may point at it.
+                    keep_existing=isinstance(step.destination, PipelineData),
+                    stopper=self._stopper,
+                    log=self.log.info,
+                )
+        except StoreError as error:
+            raise AirflowException(f'step "{step.name}": {error}') from None
+        self.log.info(
+            f'step "{step.name}": copied {result.files} file(s), {result.size} bytes in '
+            f"{result.seconds:.1f} s ({result.rate / 2**20:.1f} MiB/s); peak memory growth "
+            f"{memory.growth / 2**20:.1f} MiB"
+        )
+        ti.xcom_push(key=TRANSFER_STATS_KEY, value=_stats(result, memory.growth))
+        reference = OutputReference(
+            result.uri,
+            result.digest,
+            result.size,
+            result.files,
+            ProducedBy.of(ti),
+            store_digest(result.uri, destination.storage_options),
+        )
+        # A copy imports no code: its fingerprint's code part is the step's folder only.
+        return Produced({step.destination.name: reference}, [], step.base_directory, _run_metrics(result))
 
     def _source(self, context: Context, scratch: Path) -> Endpoint:
         data = self.step.source
