@@ -123,12 +123,20 @@ def _write_json(path: Path, value: dict[str, Any]) -> None:
 
 
 def environment_part(
-    step: PythonScriptStep, compute_kind: str, cache_: StatCache, *, image_digest: str | None = None
+    step: PythonScriptStep,
+    compute_kind: str,
+    cache_: StatCache,
+    *,
+    image_digest: str | None = None,
+    python_version: str | None = None,
 ) -> dict[str, Any]:
-    """``image_digest``: what the image tag points at now (resolved by the caller for docker)."""
+    """``image_digest``: what the image tag points at now (resolved by the caller for docker);
+    ``python_version``: the interpreter ``Environment(python=...)`` names, where the target runs
+    the step with it (resolved by the caller); else the worker's own interpreter is recorded."""
     environment = step.environment
     requirements = environment.requirements_path(step.base_directory) if environment else None
-    part: dict[str, Any] = {"compute": compute_kind, "python": platform.python_version()}
+    python = python_version or platform.python_version()
+    part: dict[str, Any] = {"compute": compute_kind, "python": python}
     if requirements is not None:
         if not requirements.is_file():
             raise UnfingerprintableError(f"requirements file {requirements} does not exist")

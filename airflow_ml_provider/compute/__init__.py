@@ -6,6 +6,7 @@ to the script on every one of them.
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from airflow_ml_provider.pipeline.environment import Environment
 from airflow_ml_provider.runtime import StepResult, StepSpec
 from airflow_ml_provider.runtime.process import Stopper
 
-__all__ = ["ComputeError", "run_on_target", "target_image_digest"]
+__all__ = ["ComputeError", "run_on_target", "target_image_digest", "target_python_version"]
 
 
 def run_on_target(
@@ -55,6 +56,24 @@ def run_on_target(
 
         return run_in_pod(target, spec, environment.image, info=info, warning=warning, stopper=stopper)
     raise ComputeTargetError(f'compute target "{target.name}": unknown kind "{target.kind}".')
+
+
+def target_python_version(target: ComputeTarget, environment: Environment | None) -> str | None:
+    """The version of the interpreter a step names with ``Environment(python=...)``, where its
+    target honours it (``venv``: the virtualenv is made from it), for its fingerprint.
+
+    None where the worker's own interpreter runs the step (its version is recorded anyway) or an
+    image decides. A named interpreter this worker lacks is fingerprinted by its name.
+    """
+    python = environment.python if environment else None
+    if target.kind != "venv" or not python:
+        return None
+    from airflow_ml_provider.compute.venv import base_interpreter, interpreter_version
+
+    try:
+        return interpreter_version(base_interpreter(python))
+    except (ComputeError, OSError, subprocess.CalledProcessError):
+        return f"{python} (not on this worker)"
 
 
 def target_image_digest(target: ComputeTarget, environment: Environment | None) -> str | None:

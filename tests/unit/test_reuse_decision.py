@@ -142,3 +142,33 @@ def test_reuse_turned_off_runs_even_with_an_intact_result(
     assert decided(train_step(tmp_path, allow_reuse=False), store, stats).message == "run: allow_reuse=False"
     regenerated = decided(train_step(tmp_path), store, stats, regenerate=True)
     assert (regenerated.decision, regenerated.message) == (RUN, "run: regenerate_outputs is set for this run")
+
+
+def test_the_interpreter_a_venv_step_names_is_part_of_its_fingerprint(
+    tmp_path: Path, stats: StatCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Environment(python=...)`` chooses the interpreter a venv target builds the step's
+    virtualenv from; another interpreter (or another version behind the same name) re-runs it."""
+    import json
+    import platform
+
+    from airflow_ml_provider.pipeline.environment import Environment
+    from airflow_ml_provider.sensors.decision import step_pre_image
+
+    monkeypatch.setenv("AIRFLOW_CONN_ML_VENV_PY", json.dumps({"conn_type": "mlcomputevenv"}))
+    interpreter = tmp_path / "bin" / "python"
+    interpreter.parent.mkdir()
+
+    def python_part(version: str | None) -> object:
+        environment = None
+        if version is not None:
+            interpreter.write_text(f"#!/bin/sh\necho '{version} (a stand-in interpreter)'\n")
+            interpreter.chmod(0o755)
+            environment = Environment(python=str(interpreter))
+        step = train_step(tmp_path, compute_target="ml_venv_py", environment=environment)
+        return step_pre_image(step, {}, lambda data: "", stats)["environment"]["python"]
+
+    assert python_part(None) == platform.python_version()
+    first, second = python_part("3.12.1"), python_part("3.13.0")
+    assert first != second
+    assert "3.12.1" in str(first) and "3.13.0" in str(second)
