@@ -28,6 +28,7 @@ from airflow_ml_provider.pipeline.steps import PythonScriptStep, Step
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
 from airflow_ml_provider.queues import target_queue
 from airflow_ml_provider.rendered import RenderedPipeline, StepTasks, pipeline_of
+from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.sensors.reuse import StepReuseSensor
 from airflow_ml_provider.tracking.step import PipelineRunCloser
 
@@ -149,7 +150,8 @@ def _on_datastore(data: Any, datastore: str) -> Any:
 
 
 def _close_tracking_with_the_dag_run(dag: DAG, step: Step) -> None:
-    """DAG callbacks that end the DAG run's MLflow parent run with the run's outcome."""
+    """DAG callbacks that write the reused steps' MLflow runs and end the DAG run's MLflow parent
+    run with the run's outcome."""
     if getattr(step, "tracking", None) == "off":
         return
     experiment = getattr(step, "experiment_name", None)
@@ -157,7 +159,8 @@ def _close_tracking_with_the_dag_run(dag: DAG, step: Step) -> None:
         existing = getattr(dag, attribute)
         callbacks = list(existing) if isinstance(existing, list) else [existing] if existing else []
         if not any(isinstance(callback, PipelineRunCloser) for callback in callbacks):
-            setattr(dag, attribute, [*callbacks, PipelineRunCloser(experiment, succeeded)])
+            closer = PipelineRunCloser(experiment, succeeded, pipeline_of(dag), run_parameters)
+            setattr(dag, attribute, [*callbacks, closer])
     dag.has_on_success_callback = True
     dag.has_on_failure_callback = True
 

@@ -54,8 +54,7 @@ from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.run_options import stopped_by_failure
 from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.sensors.decision import WAIT, data_reference_digest, decide, step_pre_image
-from airflow_ml_provider.tracking.config import TrackingUnavailableError
-from airflow_ml_provider.tracking.step import open_for_task, record_reused_step
+from airflow_ml_provider.tracking.config import resolve
 from airflow_ml_provider.triggers.lease import LeaseReleasedTrigger
 
 # The step's description (JSON) travels with the serialized DAG, for the UI plugin.
@@ -137,7 +136,7 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
             self.log.info(f'step "{step.name}": {outcome.message}')
             self._record(store, ti, "reused", outcome.message, base, pre_image)
             origin = hit.entry.origin
-            self._track_reuse(context, origin, base)
+            original_run = self._link_original_run(ti, origin)
             # Each reference's produced_by says which run and attempt made it.
             ti.xcom_push(key=OUTPUTS_KEY, value=hit.entry.outputs)
             if origin.model_version:
@@ -149,7 +148,7 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
                 fingerprint=base,
                 cache_hit=True,
                 source_run=origin.produced_by.run_id,
-                mlflow_run_id=ti.xcom_pull(task_ids=ti.task_id, key=RUN_ID_KEY),
+                mlflow_run_id=original_run,
             )
             self.skip(ti=ti, tasks=[self.dag.get_task(self.pipeline.task_ids(step.name)["run"])])
             return True
@@ -187,29 +186,19 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
         if not self.poke(context):
             raise AirflowException(f'step "{self.step.name}": no decision after waiting for the lease')
 
-    def _track_reuse(self, context: Context, origin: ResultOrigin, base: str) -> None:
-        """A reused step still gets its MLflow run, tagged reused_from, with the original metrics."""
-        step, ti = self.step, context["ti"]
-        try:
-            tracking = open_for_task(
-                step,
-                ti,
-                run_parameters(context),
-                fingerprint=base,
-                compute_target=step.compute_target,
-                warn=self.log.warning,
-                reused_from=origin.mlflow_run_id,
-            )
-            if tracking is None:
-                return
-            record_reused_step(tracking, origin.mlflow_run_id, step.name, self.log.warning)
-        except TrackingUnavailableError as error:
-            if step.tracking == "optional":
-                self.log.warning(f'step "{step.name}": {error}')
-                return
-            raise AirflowException(str(error)) from None
-        self.mlflow_run_url = tracking.url
-        ti.xcom_push(key=RUN_ID_KEY, value=tracking.run_id)
+    def _link_original_run(self, ti: Any, origin: ResultOrigin) -> str | None:
+        """The task's MLflow link opens the run that produced the reused result.
+
+        The reused step's own MLflow run (tagged reused_from, with the original metrics) is
+        written when the DAG run ends, by its closing callback: a hit never starts MLflow here
+        (its import and store start-up cost seconds in every task process).
+        """
+        original = origin.mlflow_run_id
+        if not original or self.step.tracking == "off":
+            return None
+        self.mlflow_run_url = resolve().run_link(str(original))
+        ti.xcom_push(key=RUN_ID_KEY, value=original)
+        return str(original)
 
     def _input_digest(self, data: Any, context: Context, stat_cache: StatCache) -> str:
         data = bind_run_parameters(data, run_parameters(context))

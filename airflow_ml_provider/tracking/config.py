@@ -31,6 +31,12 @@ class TrackingConfig:
             return None
         return f"{self.ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
 
+    def run_link(self, run_id: str) -> str | None:
+        """A run's page without its experiment id (MLflow's UI finds the run by its id)."""
+        if not self.ui_url:
+            return None
+        return f"{self.ui_url.rstrip('/')}/#/runs/{run_id}"
+
 
 # Where the provider's UI plugin serves the embedded store's MLflow UI, under the Airflow API server.
 PLUGIN_PATH = "/ml-pipelines"

@@ -142,11 +142,14 @@ class Tracker:
         step: str,
         tags: dict[str, str],
         params: dict[str, str],
+        start_time: float | None = None,
     ) -> str:
+        """A step's child run of ``parent_id``; ``start_time`` (epoch seconds) when it started earlier."""
         run = self.call(
             "create step run",
             self.client.create_run,
             experiment_id,
+            start_time=None if start_time is None else int(start_time * 1000),
             run_name=step,
             tags={"mlflow.parentRunId": parent_id, "ml_level": "step", "step": step, **tags},
         )
@@ -161,8 +164,24 @@ class Tracker:
             batch = [Param(key, value[:_MAX_PARAM_LENGTH]) for key, value in sorted(params.items())]
             self.call("log params", self.client.log_batch, run_id, params=batch)
 
-    def end_run(self, run_id: str, status: str) -> None:
-        self.call("end run", self.client.set_terminated, run_id, status=status)
+    def step_run_tags(self, experiment_id: str, dag_id: str, run_id: str) -> list[dict[str, str]]:
+        """The tags of every step run of a DAG run."""
+        runs = self.call(
+            "search runs",
+            self.client.search_runs,
+            [experiment_id],
+            filter_string=(
+                f"tags.ml_level = 'step' and tags.dag_id = '{_quote(dag_id)}' "
+                f"and tags.run_id = '{_quote(run_id)}'"
+            ),
+            max_results=1000,
+        )
+        return [dict(run.data.tags) for run in runs]
+
+    def end_run(self, run_id: str, status: str, end_time: float | None = None) -> None:
+        """End a run now, or at ``end_time`` (epoch seconds)."""
+        at = None if end_time is None else int(end_time * 1000)
+        self.call("end run", self.client.set_terminated, run_id, status=status, end_time=at)
 
     def metrics(self, run_id: str) -> dict[str, float]:
         return dict(self.call("get run", self.client.get_run, run_id).data.metrics)

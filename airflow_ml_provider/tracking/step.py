@@ -6,13 +6,15 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_ml_provider.handoff import LeaseHolder
+from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.run_conf import pipeline_run_tags, run_experiment
 from airflow_ml_provider.tracking.config import TrackingUnavailableError, resolve
 from airflow_ml_provider.tracking.probe import check_reachable
+from airflow_ml_provider.tracking.reused import ReusedStep, reused_in_run
 from airflow_ml_provider.tracking.runs import Tracker
 
 TRACKING_MODES = ("required", "optional", "off")
@@ -136,6 +138,26 @@ def open_step_tracking(
     return StepTracking(tracker, experiment_id, parent_id, child)
 
 
+def step_run_tags(
+    dag_id: str,
+    run_id: str,
+    try_number: int,
+    *,
+    fingerprint: str,
+    compute_target: str,
+    reused_from: str | None = None,
+) -> dict[str, str]:
+    """The tags of a step attempt's MLflow run (a reused step's names the run it reused)."""
+    return {
+        "dag_id": dag_id,
+        "run_id": run_id,
+        "try_number": str(try_number),
+        "fingerprint": fingerprint,
+        "compute_target": compute_target,
+        **({"reused_from": reused_from} if reused_from else {}),
+    }
+
+
 def open_for_task(
     step: Any,
     ti: Any,
@@ -144,9 +166,8 @@ def open_for_task(
     fingerprint: str,
     compute_target: str,
     warn: Callable[[str], None],
-    reused_from: str | None = None,
 ) -> StepTracking | None:
-    """The MLflow run of one attempt of ``step`` (a run task or a reuse sensor), with its tags."""
+    """The MLflow run of one attempt of ``step``'s run task, with its tags."""
     from airflow_ml_provider.tracking.params import pipeline_params, step_params
 
     conf = run_conf_of(ti)
@@ -156,14 +177,9 @@ def open_for_task(
         dag_id=ti.dag_id,
         run_id=ti.run_id,
         step=step.name,
-        tags={
-            "dag_id": ti.dag_id,
-            "run_id": ti.run_id,
-            "try_number": str(ti.try_number),
-            "fingerprint": fingerprint,
-            "compute_target": compute_target,
-            **({"reused_from": reused_from} if reused_from else {}),
-        },
+        tags=step_run_tags(
+            ti.dag_id, ti.run_id, ti.try_number, fingerprint=fingerprint, compute_target=compute_target
+        ),
         params=step_params(step, values),
         warn=warn,
         pipeline_params=pipeline_params(values),
@@ -177,44 +193,124 @@ def run_conf_of(ti: Any) -> dict[str, Any]:
     return dict(getattr(dag_run, "conf", None) or {})
 
 
-def record_reused_step(
-    tracking: StepTracking, original_run_id: str | None, step: str, warn: Callable[[str], None]
-) -> dict[str, float]:
-    """A reused step's run (opened with its ``reused_from`` tag) gets the original run's metrics."""
-    metrics: dict[str, float] = {}
-    if original_run_id:
-        try:
-            metrics = tracking.tracker.metrics(original_run_id)
-        except TrackingUnavailableError:
-            raise
-        except Exception as error:
-            warn(f'step "{step}": the original run {original_run_id} is not readable ({error})')
-        tracking.tracker.log_metrics(tracking.run_id, metrics)
-    tracking.tracker.end_run(tracking.run_id, "FINISHED")
-    tracking.tracker.roll_up(tracking.parent_id, step, metrics)
-    return metrics
+def record_reused_steps(
+    tracker: Tracker,
+    reused: list[ReusedStep],
+    *,
+    dag_id: str,
+    run_id: str,
+    conf: dict[str, Any],
+    values: Any,
+    warn: Callable[[str], None],
+) -> set[str]:
+    """Give each reused step its child run of the pipeline run (created if no step opened it):
+    tagged ``reused_from``, with the original run's metrics, rolled up onto the pipeline run.
+
+    A step that already has its run for that attempt (the callback ran before) is left as it
+    is. Returns the experiments written to.
+    """
+    from airflow_ml_provider.tracking.params import pipeline_params, step_params
+
+    by_experiment: dict[str, list[ReusedStep]] = {}
+    for item in reused:
+        name = run_experiment(conf, item.step.experiment_name or dag_id)
+        by_experiment.setdefault(name, []).append(item)
+    for name, items in by_experiment.items():
+        experiment_id = tracker.experiment_id(name)
+        parent_id = tracker.pipeline_run(
+            experiment_id,
+            dag_id,
+            run_id,
+            # Held by the DAG run's closing callback (a step's holder names its attempt too).
+            lock=lambda: _parent_lock(dag_id, run_id, str(LeaseHolder(dag_id, run_id, "closing"))),
+            params=pipeline_params(values),
+            tags=pipeline_run_tags(conf),
+        )
+        written = {
+            (tags.get("step"), tags.get("try_number"), tags.get("reused_from"))
+            for tags in tracker.step_run_tags(experiment_id, dag_id, run_id)
+        }
+        rolled_up: dict[str, float] = {}
+        for item in items:
+            step, original = item.step, item.origin.mlflow_run_id if item.origin else None
+            tags = step_run_tags(
+                dag_id,
+                run_id,
+                item.attempt,
+                fingerprint=item.fingerprint,
+                compute_target=step.compute_target,
+                reused_from=original,
+            )
+            if (step.name, tags["try_number"], tags.get("reused_from")) in written:
+                continue
+            metrics: dict[str, float] = {}
+            if original:
+                try:
+                    metrics = tracker.metrics(original)
+                except TrackingUnavailableError:
+                    raise
+                except Exception as error:
+                    warn(f'step "{step.name}": the original run {original} is not readable ({error})')
+            child = tracker.start_step_run(
+                experiment_id, parent_id, step.name, tags, step_params(step, values), start_time=item.at
+            )
+            tracker.log_metrics(child, metrics)
+            tracker.end_run(child, "FINISHED", end_time=item.at)
+            rolled_up.update({f"{step.name}.{key}": value for key, value in metrics.items()})
+        tracker.log_metrics(parent_id, rolled_up)
+    return set(by_experiment)
 
 
 @dataclass(frozen=True)
 class PipelineRunCloser:
-    """DAG callback: close the DAG run's parent run with the DAG run's outcome."""
+    """DAG callback: record the reused steps' MLflow runs, then close the DAG run's parent run
+    (in each experiment written to) with the DAG run's outcome.
+
+    ``pipeline``: the DAG's steps; ``parameters``: a run's parameter values from the callback's
+    context (as the steps' tasks read them).
+    """
 
     experiment_name: str | None
     succeeded: bool
+    pipeline: RenderedPipeline | None = field(default=None, compare=False, repr=False)
+    parameters: Callable[[Any], Any] | None = field(default=None, compare=False, repr=False)
 
     def __call__(self, context: Any) -> None:
-        dag_run = context["dag_run"]
+        log = logging.getLogger(__name__)
+        dag_run = context.get("dag_run")
+        if dag_run is None:  # Airflow gives no run details when no task instance ended the run
+            log.warning(f"pipeline run {context.get('run_id')} not closed: the callback has no DAG run")
+            return
+        dag_id, run_id, conf = dag_run.dag_id, dag_run.run_id, dict(dag_run.conf or {})
+        reused = self._reused(dag_id, run_id, log.warning)
         try:
             config = resolve()
-            check_reachable(config, dag_run.dag_id, dag_run.run_id)
+            check_reachable(config, dag_id, run_id)
             tracker = Tracker(config)
-            name = run_experiment(dag_run.conf, self.experiment_name or dag_run.dag_id)
-            experiment = tracker.call("get experiment", tracker.client.get_experiment_by_name, name)
-            if experiment is None:
-                return
-            parent = tracker.find_pipeline_run(str(experiment.experiment_id), dag_run.dag_id, dag_run.run_id)
-            if parent:
-                tracker.end_run(parent, "FINISHED" if self.succeeded else "FAILED")
+            experiments = {run_experiment(conf, self.experiment_name or dag_id)}
+            if reused and self.parameters is not None:
+                values = self.parameters(context)
+                experiments |= record_reused_steps(
+                    tracker, reused, dag_id=dag_id, run_id=run_id, conf=conf, values=values, warn=log.warning
+                )
+            for name in sorted(experiments):
+                experiment = tracker.call("get experiment", tracker.client.get_experiment_by_name, name)
+                if experiment is None:
+                    continue
+                parent = tracker.find_pipeline_run(str(experiment.experiment_id), dag_id, run_id)
+                if parent:
+                    tracker.end_run(parent, "FINISHED" if self.succeeded else "FAILED")
         except TrackingUnavailableError as error:
             # The steps already failed or warned about it; the DAG run's outcome stands.
-            logging.getLogger(__name__).warning(f"pipeline run not closed: {error}")
+            log.warning(f"pipeline run not closed, reused steps' runs not written: {error}")
+
+    def _reused(self, dag_id: str, run_id: str, warn: Callable[[str], None]) -> list[ReusedStep]:
+        from airflow_ml_provider.caching.store import StepCacheStore
+
+        if self.pipeline is None:
+            return []
+        try:
+            return reused_in_run(StepCacheStore(), self.pipeline.steps.values(), dag_id, run_id, warn)
+        except Exception as error:  # the step cache is unusable: the steps said so; close the run anyway
+            warn(f"reused steps' MLflow runs not written: the step cache cannot be read ({error})")
+            return []

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
+import subprocess
+import sys
 from pathlib import Path
 
 from mlflow.tracking import MlflowClient
@@ -168,3 +171,61 @@ def test_a_data_transfer_gets_a_run_with_its_bytes_files_and_rate(airflow_db, da
     (reused,) = _runs("tracked_copy", "step", second.run_id)
     assert reused.data.tags["reused_from"] == child.info.run_id
     assert reused.data.metrics == child.data.metrics
+
+
+# A second run in a fresh interpreter, which notes at the end of each task whether MLflow had
+# been imported in the process by then (dag.test() runs every task in this one process).
+SECOND_RUN = """
+import json, sys
+from airflow.listeners import hookimpl
+from airflow.sdk.listener import get_listener_manager
+from airflow_ml_provider.runs import run_pipeline
+
+seen = {}
+
+class MlflowImported:
+    @hookimpl
+    def on_task_instance_success(self, previous_state, task_instance):
+        seen[task_instance.task_id] = "mlflow" in sys.modules
+
+get_listener_manager().add_listener(MlflowImported())
+dag_run, steps = run_pipeline(sys.argv[1], dag_file=sys.argv[2])
+print("RESULT " + json.dumps({"run_id": dag_run.run_id, "steps": [s.status for s in steps], "seen": seen}))
+"""
+
+
+def test_a_reuse_hit_never_imports_mlflow_and_the_run_end_records_the_reused_runs(airflow_db, dags_folder):
+    dag_file = write_tracked_pipeline(dags_folder, "tracked_cheap_hit", model_name="cheap-hit-model")
+    first, _ = run_pipeline("tracked_cheap_hit", dag_file=str(dag_file))
+    original = {run.data.tags["step"]: run for run in _runs("tracked_cheap_hit", "step", first.run_id)}
+
+    second = subprocess.run(
+        [sys.executable, "-c", SECOND_RUN, "tracked_cheap_hit", str(dag_file)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert second.returncode == 0, second.stderr[-3000:]
+    result = json.loads(second.stdout.split("RESULT ", 1)[1])
+    assert result["steps"] == ["reused", "reused"]
+    # Both hits (and the run task skipped after each) ran without importing MLflow.
+    assert result["seen"] == {"prepare.reuse": False, "fit.reuse": False}, result["seen"]
+    # The DAG run's closing callback wrote the reused steps' runs before dag.test() returned.
+    (parent,) = _runs("tracked_cheap_hit", "pipeline", result["run_id"])
+    assert parent.info.status == "FINISHED"
+    assert parent.data.params == {"alpha": "0.5"}
+    assert parent.data.metrics == {"prepare.rows": 3.0, "fit.loss": 1.0}
+    reused = {run.data.tags["step"]: run for run in _runs("tracked_cheap_hit", "step", result["run_id"])}
+    assert set(reused) == {"prepare", "fit"}
+    for step, child in reused.items():
+        assert child.info.status == "FINISHED"
+        assert child.data.tags["reused_from"] == original[step].info.run_id
+        assert child.data.tags["try_number"] == "1"
+        assert child.data.metrics == original[step].data.metrics
+    assert reused["fit"].data.params["alpha"] == "0.5"
+    # The hit's "MLflow run" link and run id name the run that produced the reused result.
+    fit_run = original["fit"].info.run_id
+    assert _xcom("tracked_cheap_hit", result["run_id"], "fit.reuse", "mlflow_run_id") == fit_run
+    link = _xcom("tracked_cheap_hit", result["run_id"], "fit.reuse", "_link_MlflowRunLink")
+    assert link == f"/ml-pipelines/mlflow/#/runs/{fit_run}"

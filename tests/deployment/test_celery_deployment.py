@@ -277,7 +277,14 @@ def test_wine_example_on_the_celery_deployment(celery_deployment: dict[str, Any]
     client = MlflowClient(tracking_uri=deployment["mlflow_url"])
     experiment = client.get_experiment_by_name(DAG_ID)
     assert experiment is not None
-    runs = client.search_runs([experiment.experiment_id], max_results=100)
+
+    def with_reused_runs() -> list[Any]:
+        found = client.search_runs([experiment.experiment_id], max_results=100)
+        return found if sum("reused_from" in run.data.tags for run in found) >= len(TRACKED_STEPS) else []
+
+    # Reused steps' runs are written by the DAG run's closing callback, which the DAG processor
+    # runs a moment after the run ended: wait for them (what they hold is asserted below).
+    runs = airflow.wait_for(with_reused_runs, "the reused steps' MLflow runs", timeout=300)
     parents = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
     assert len(parents) == 2
     for parent in parents:
