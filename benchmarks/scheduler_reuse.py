@@ -9,16 +9,25 @@ embedded MLflow store), two DAGs in its dags folder:
   execute 6 tasks in the same order (EmptyOperator is never executed, so it would not compare).
 
 Timed, alternating, ``--reps`` of each: from the run's ``queued_at`` to its ``end_date`` (the
-API server's own timestamps). Then one more reused run with a profiler in its task processes (a
-listener plugin in this deployment's plugins folder, switched on by a file: cProfile from the task
-runner's start to its end), summarised as where a reuse hit's time goes.
+API server's own timestamps). A listener plugin in the deployment's plugins folder notes, in each
+task process, the seconds from the task's start to its success (the task's own work: a reuse
+hit's decision, XComs, skip and link; a no-op task's nothing) and whether MLflow was imported by
+then. Then one more reused run with the same plugin profiling its task processes (switched on by
+a file: cProfile from the task runner's start to its end), summarised as where a reuse hit's
+time goes.
 
-    .venv/bin/python benchmarks/scheduler_reuse.py [--reps 5] [--keep]
+``--before PATH`` starts a second deployment beside the first whose processes import the
+provider from ``PATH`` (an export of an earlier commit: ``git archive <commit> | tar -x -C PATH``),
+with that tree's example DAGs, and alternates the runs of both deployments, so the two are
+measured side by side under the same load.
+
+    .venv/bin/python benchmarks/scheduler_reuse.py [--reps 5] [--before PATH] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import pstats
@@ -64,7 +73,10 @@ PROFILER_PLUGIN = '''
 """cProfile of each task process, from the task runner's start to its end (benchmarks only)."""
 
 import cProfile
+import json
 import os
+import sys
+import time
 
 from airflow.listeners import hookimpl
 from airflow.plugins_manager import AirflowPlugin
@@ -83,6 +95,18 @@ class Profiler:
     @hookimpl
     def on_task_instance_running(self, previous_state, task_instance):
         _state["name"] = f"{task_instance.run_id}.{task_instance.task_id}"
+        _state["running"] = time.perf_counter()
+
+    @hookimpl
+    def on_task_instance_success(self, previous_state, task_instance):
+        record = {
+            "run_id": task_instance.run_id,
+            "task_id": task_instance.task_id,
+            "seconds": time.perf_counter() - _state.get("running", time.perf_counter()),
+            "mlflow": "mlflow" in sys.modules,
+        }
+        with open(os.path.join(os.environ["AIRFLOW_HOME"], "task-work.jsonl"), "a") as out:
+            out.write(json.dumps(record) + "\\n")
 
     @hookimpl
     def before_stopping(self, component):
@@ -104,7 +128,8 @@ class ProfilerPlugin(AirflowPlugin):
 BREAKDOWN = (
     ("the task's run", ("task_runner.py", "run")),
     ("the sensor's poke", ("sensors/reuse.py", "_decide")),
-    ("tracking the reused step", ("sensors/reuse.py", "_track_reuse")),
+    ("tracking the reused step (older versions)", ("sensors/reuse.py", "_track_reuse")),
+    ("linking the run that produced the result", ("sensors/reuse.py", "_link_original_run")),
 )
 PROVIDER_MARK = "airflow_ml_provider/"
 
@@ -194,14 +219,19 @@ def profile_summary(folder: Path, task_seconds_median: float) -> None:
         print(f"  importing {_frame(function)}: {seconds * 1000:.0f} ms per hit")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=5)
-    parser.add_argument("--keep", action="store_true", help="keep the deployment's folder")
-    args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="aml-bench-scheduler-"))
+def task_work(home: Path, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What the listener noted for the executed tasks of these runs (start to success, MLflow)."""
+    runs = {record["dag_run_id"] for record in records}
+    path = home / "task-work.jsonl"
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [noted for noted in map(json.loads, lines) if noted["run_id"] in runs]
+
+
+@contextlib.contextmanager
+def deployment(work: Path, tree: Path, pythonpath: str | None) -> Any:
+    """One deployment (its own home, dags and plugin) of the provider found on ``pythonpath``."""
     dags = work / "dags"
-    shutil.copytree(REPO / "dags", dags)
+    shutil.copytree(tree / "dags", dags)
     (dags / f"{PLAIN}.py").write_text(PLAIN_DAG.lstrip())
     (work / "airflow" / "plugins").mkdir(parents=True)
     (work / "airflow" / "plugins" / "bench_profiler.py").write_text(PROFILER_PLUGIN.lstrip())
@@ -212,47 +242,101 @@ def main() -> None:
         "AIRFLOW_CONN_GPU": json.dumps({"conn_type": "mlcomputelocal"}),
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(work / "airflow" / "plugins"),
+        **({"PYTHONPATH": pythonpath} if pythonpath else {}),
     }
+    with airflow_processes(work / "airflow", dags, env=env) as airflow:
+        for dag_id in (EXAMPLE, PLAIN):
+            airflow.wait_for_dag(dag_id, timeout=300)
+            airflow.request("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
+        yield airflow
+
+
+def report(label: str, home: Path, reused: list[dict[str, Any]], plain: list[dict[str, Any]]) -> float:
+    """Print one deployment's figures; returns reused / plain."""
+    reused_s = statistics.median(r["seconds"] for r in reused)
+    plain_s = statistics.median(r["seconds"] for r in plain)
+    (reuse_wait, reuse_run), (plain_wait, plain_run) = task_seconds(reused), task_seconds(plain)
+    print(f"\n== {label} ==")
+    heading = f"trigger to success, {len(reused)} each, alternating"
+    print(f"{heading:<46} {'median s':>9} {'min':>6} {'max':>6}")
+    for name, values in ((f"{EXAMPLE}, every step reused", reused), (f"{PLAIN}, 6 no-op tasks", plain)):
+        seconds = [r["seconds"] for r in values]
+        print(f"{name:<46} {statistics.median(seconds):9.2f} {min(seconds):6.2f} {max(seconds):6.2f}")
+    print(f"ratio reused / plain: {reused_s / plain_s:.2f}")
+    print("per executed task (median):")
+    print(f"  queued -> started {reuse_wait:.2f} s (reuse hit) vs {plain_wait:.2f} s (no-op)")
+    print(f"  started -> ended {reuse_run:.2f} s (reuse hit) vs {plain_run:.2f} s (no-op)")
+    hits = [noted for noted in task_work(home, reused) if noted["task_id"].endswith(".reuse")]
+    noops = task_work(home, plain)
+    if hits and noops:
+        hit_ms = statistics.median(noted["seconds"] for noted in hits) * 1000
+        noop_ms = statistics.median(noted["seconds"] for noted in noops) * 1000
+        print(f"  the task's own work (start to success): {hit_ms:.0f} ms (hit) vs {noop_ms:.0f} ms (no-op)")
+        imported = sum(noted["mlflow"] for noted in hits)
+        print(f"  reuse hits whose task process had imported MLflow: {imported} of {len(hits)}")
+    return reused_s / plain_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--before", default=None, help="an export of an earlier commit, measured beside")
+    parser.add_argument("--keep", action="store_true", help="keep the deployments' folders")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="aml-bench-scheduler-"))
+    checkouts = [("this checkout", REPO, None)]
+    if args.before:
+        before = Path(args.before).resolve()
+        checkouts.append((f"--before {before}", before, str(before)))
     try:
         started = time.perf_counter()
-        with airflow_processes(work / "airflow", dags, env=env) as airflow:
-            for dag_id in (EXAMPLE, PLAIN):
-                airflow.wait_for_dag(dag_id, timeout=300)
-                airflow.request("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
-            print(f"deployment up in {time.perf_counter() - started:.0f} s ({work})")
-            cold = trigger(airflow, EXAMPLE, timeout=1800)  # every step runs: minutes on a busy machine
-            print(f"cold {EXAMPLE} run: {cold['seconds']:.1f} s, steps: {' '.join(statuses(cold))}")
-            trigger(airflow, PLAIN)  # untimed: its first run
-            reused: list[dict[str, Any]] = []
-            plain: list[dict[str, Any]] = []
+        with contextlib.ExitStack() as stack:
+            deployments = [
+                (label, stack.enter_context(deployment(work / f"deployment-{i}", tree, path)))
+                for i, (label, tree, path) in enumerate(checkouts)
+            ]
+            print(f"deployments up in {time.perf_counter() - started:.0f} s ({work})")
+            for label, airflow in deployments:
+                cold = trigger(airflow, EXAMPLE, timeout=1800)  # every step runs: minutes on a busy machine
+                print(
+                    f"{label}: cold {EXAMPLE} run: {cold['seconds']:.1f} s, steps: {' '.join(statuses(cold))}"
+                )
+                trigger(airflow, PLAIN)  # untimed: its first run
+            reused: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in deployments}
+            plain: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in deployments}
             for rep in range(args.reps):
-                for dag_id in (EXAMPLE, PLAIN) if rep % 2 == 0 else (PLAIN, EXAMPLE):
+                order = [
+                    (label, airflow, dag_id) for label, airflow in deployments for dag_id in (EXAMPLE, PLAIN)
+                ]
+                for label, airflow, dag_id in order if rep % 2 == 0 else reversed(order):
                     record = trigger(airflow, dag_id)
                     if dag_id == EXAMPLE:
                         if statuses(record) != ["reused"] * len(STEPS):
-                            sys.exit(f"a timed run did not reuse every step: {statuses(record)}")
-                        reused.append(record)
+                            sys.exit(f"{label}: a timed run did not reuse every step: {statuses(record)}")
+                        reused[label].append(record)
                     else:
-                        plain.append(record)
-                    print(f"rep {rep + 1} {dag_id:<16} {record['seconds']:6.2f} s")
-            # One more reused run, with the profiler on in its task processes.
-            (work / "airflow" / "profile-tasks").touch()
-            profiled = trigger(airflow, EXAMPLE)
-        reused_s = statistics.median(r["seconds"] for r in reused)
-        plain_s = statistics.median(r["seconds"] for r in plain)
-        (reuse_wait, reuse_run), (plain_wait, plain_run) = task_seconds(reused), task_seconds(plain)
-        print()
-        heading = f"trigger to success, {args.reps} each, alternating"
-        print(f"{heading:<46} {'median s':>9} {'min':>6} {'max':>6}")
-        for label, values in ((f"{EXAMPLE}, every step reused", reused), (f"{PLAIN}, 6 no-op tasks", plain)):
-            seconds = [r["seconds"] for r in values]
-            print(f"{label:<46} {statistics.median(seconds):9.2f} {min(seconds):6.2f} {max(seconds):6.2f}")
-        print("per executed task (median):")
-        print(f"  queued -> started {reuse_wait:.2f} s (reuse hit) vs {plain_wait:.2f} s (no-op)")
-        print(f"  started -> ended {reuse_run:.2f} s (reuse hit) vs {plain_run:.2f} s (no-op)")
-        profile_summary(work / "airflow" / "profiles", task_seconds([profiled])[1])
+                        plain[label].append(record)
+                    print(f"rep {rep + 1} {label[:30]:<30} {dag_id:<16} {record['seconds']:6.2f} s")
+            # One more reused run each, with the profiler on in its task processes.
+            profiled = {}
+            for label, airflow in deployments:
+                (airflow.home / "profile-tasks").touch()
+                profiled[label] = trigger(airflow, EXAMPLE)
+        ratios = {}
+        for label, airflow in deployments:
+            ratios[label] = report(label, airflow.home, reused[label], plain[label])
+            profile_summary(airflow.home / "profiles", task_seconds([profiled[label]])[1])
+        if args.before:
+            (after, after_runs), (before_label, before_runs) = list(reused.items())
+            median_after = statistics.median(r["seconds"] for r in after_runs)
+            median_before = statistics.median(r["seconds"] for r in before_runs)
+            print(
+                f"\nreused {EXAMPLE}, this checkout / before: {median_after / median_before:.2f} "
+                f"({median_after:.2f} s vs {median_before:.2f} s); reused / plain "
+                f"{ratios[after]:.2f} vs {ratios[before_label]:.2f} before"
+            )
         print(f"load average at the end: {os.getloadavg()}")
-        print(f"RESULT scheduler_reuse: {reused_s / plain_s:.2f} (target <= {TARGET})")
+        print(f"RESULT scheduler_reuse: {ratios[checkouts[0][0]]:.2f} (target <= {TARGET})")
     finally:
         if args.keep:
             print(f"kept {work}")
