@@ -344,7 +344,8 @@ def main() -> None:
                     text=True,
                 )
                 start = profiled.stderr.find("run server warm-up" if mode else "where the time")
-                print(f"\none unchanged run {label}:{profiled.stderr[start - 1 :]}")
+                shown = profiled.stderr[start:] if start >= 0 else f"failed:\n{profiled.stderr[-3000:]}"
+                print(f"\none unchanged run {label}:\n{shown}")
         touch_inputs(work / "data", change_one=False)
         results["touched"] = [run_pipeline(environment, reused, "touched")]
         touch_inputs(work / "data", change_one=True)
