@@ -12,7 +12,7 @@ from typing import Any
 from airflow_ml_provider import __version__
 from airflow_ml_provider.compute_kinds import KINDS, ComputeKind, Option
 from airflow_ml_provider.connection_types import DATASTORE_TYPE, TRACKING_TYPE
-from airflow_ml_provider.runserver.key import DEFAULT_IDLE_SECONDS, IDLE_OPTION, SECTION
+from airflow_ml_provider.settings import OPTIONS, SECTION
 
 # What the integration brings to Airflow: the Azure ML (SDK v1) pipelines programming model.
 MODEL_DOCS = (
@@ -134,17 +134,17 @@ def get_provider_info() -> dict[str, Any]:
         ],
         "config": {
             SECTION: {
-                "description": "ML pipelines: the step cache, tracking, and the local run server.",
+                "description": "ML pipelines: the step cache, code snapshots, tracking and the local "
+                "run server. Each key can also be set as AIRFLOW__ML_PIPELINES__<KEY>.",
                 "options": {
-                    IDLE_OPTION: {
-                        "description": "`airflow-ml run` and `airflow-ml status` hand the command to a "
-                        "warm process per AIRFLOW_HOME, which exits after this many seconds without "
-                        "one. 0: no server, each command runs in its own process.",
+                    key: {
+                        "description": option.description,
                         "version_added": "0.1.0",
-                        "type": "integer",
-                        "example": "0",
-                        "default": str(DEFAULT_IDLE_SECONDS),
-                    },
+                        "type": option.type,
+                        "example": None,
+                        "default": option.default,
+                    }
+                    for key, option in OPTIONS.items()
                 },
             },
         },

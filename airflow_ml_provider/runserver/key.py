@@ -19,11 +19,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from airflow_ml_provider import __version__
-from airflow_ml_provider.settings import provider_home
+from airflow_ml_provider.settings import OPTIONS, SECTION, provider_home
 
-SECTION = "ml_pipelines"
 IDLE_OPTION = "run_server_idle_seconds"
-DEFAULT_IDLE_SECONDS = 600
+DEFAULT_IDLE_SECONDS = int(str(OPTIONS[IDLE_OPTION].default))
 IDLE_ENV = f"AIRFLOW__{SECTION.upper()}__{IDLE_OPTION.upper()}"
 # Read when Airflow, MLflow or Python start (configuration, encodings); a change needs a new server.
 _KEY_PREFIXES = ("AIRFLOW__", "MLFLOW_", "PYTHON")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from airflow_ml_provider import settings
 from airflow_ml_provider.private import private_file, private_folder
-from airflow_ml_provider.settings import SECTION, provider_home
+from airflow_ml_provider.settings import provider_home
 
 DEFAULT_CONN_ID = "mlflow_default"
 
@@ -69,7 +69,7 @@ def embedded() -> TrackingConfig:
 
 
 def tracking_conn_id() -> str:
-    return os.environ.get(f"AIRFLOW__{SECTION.upper()}__TRACKING_CONN_ID") or DEFAULT_CONN_ID
+    return settings.tracking_conn_id()
 
 
 def resolve() -> TrackingConfig:
