@@ -10,6 +10,7 @@ sensor reports a cache hit (the outputs it handed on); a miss is reported by the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -87,11 +88,14 @@ def _step_facet(lineage: StepLineage) -> Any:
     )
 
 
-def step_input_uris(step: Any, pipeline: Any, ti: Any, params: Any) -> list[str]:
+def step_input_uris(
+    step: Any, pipeline: Any, ti: Any, params: Any, produced: Mapping[str, Any] | None = None
+) -> list[str]:
     """Where a step's inputs are in this run: datastore URIs, and producers' output URIs.
 
     ``params``: the run's parameters (a DataPath input is where its parameter points). SQL
-    sources are left out (a query has no URI here)."""
+    sources are left out (a query has no URI here). ``produced``: the producers' references
+    already read in this task, by input name (each one not there is pulled from XCom)."""
     from airflow_ml_provider.hooks.datastore import DatastoreHook
     from airflow_ml_provider.pipeline.data import DataReference
     from airflow_ml_provider.pipeline.datapath import bind_run_parameters
@@ -106,7 +110,10 @@ def step_input_uris(step: Any, pipeline: Any, ti: Any, params: Any) -> list[str]
         if isinstance(data, DataReference):
             uris.append(DatastoreHook(data.datastore).resolve().uri(data.path_on_datastore))
         else:
-            uris.append(produced_reference(pipeline, step.name, data.name, ti).uri)
+            reference = (produced or {}).get(data.name)
+            if reference is None:
+                reference = produced_reference(pipeline, step.name, data.name, ti)
+            uris.append(reference.uri)
     return uris
 
 

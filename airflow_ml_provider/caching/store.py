@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import (
     Column,
+    Connection,
     Engine,
     Float,
     Index,
@@ -123,6 +124,23 @@ class Decision:
     base_key: str | None
     pre_image: dict[str, Any] | None
     at: float
+
+
+def _put_pre_image(connection: Connection, base: str, pre_image: dict[str, Any]) -> None:
+    now = time.time()
+    updated = connection.execute(
+        update(pre_images).where(pre_images.c.base_key == base).values(used_at=now)
+    ).rowcount
+    if not updated:
+        try:
+            with connection.begin_nested():
+                connection.execute(
+                    insert(pre_images).values(
+                        base_key=base, pre_image=json.dumps(pre_image, sort_keys=True), used_at=now
+                    )
+                )
+        except IntegrityError:  # stored meanwhile by a parallel step: the same pre-image
+            pass
 
 
 def _entry(row: Any) -> CacheEntry:
@@ -367,21 +385,8 @@ class StepCacheStore:
     # pre-images
     def put_pre_image(self, base: str, pre_image: dict[str, Any]) -> None:
         """Keep the pre-image of ``base`` once (its digest is its key); mark it used now."""
-        now = time.time()
         with self.engine.begin() as connection:
-            updated = connection.execute(
-                update(pre_images).where(pre_images.c.base_key == base).values(used_at=now)
-            ).rowcount
-            if not updated:
-                try:
-                    with connection.begin_nested():
-                        connection.execute(
-                            insert(pre_images).values(
-                                base_key=base, pre_image=json.dumps(pre_image, sort_keys=True), used_at=now
-                            )
-                        )
-                except IntegrityError:  # stored meanwhile by a parallel step: the same pre-image
-                    pass
+            _put_pre_image(connection, base, pre_image)
 
     def pre_image(self, base: str) -> dict[str, Any] | None:
         with self.engine.connect() as connection:
@@ -392,11 +397,13 @@ class StepCacheStore:
 
     # decisions
     def record(self, decision: Decision) -> None:
-        """Record a decision (its pre-image by digest), and forget decisions past their retention."""
-        if decision.base_key and decision.pre_image is not None:
-            self.put_pre_image(decision.base_key, decision.pre_image)
+        """Record a decision (its pre-image by digest), and forget decisions past their retention.
+
+        One transaction: each commit is a sync to disk, the larger part of a reuse hit's write."""
         cutoff = time.time() - settings.decision_retention_seconds()
         with self.engine.begin() as connection:
+            if decision.base_key and decision.pre_image is not None:
+                _put_pre_image(connection, decision.base_key, decision.pre_image)
             connection.execute(
                 insert(decisions).values(
                     dag_id=decision.dag_id,

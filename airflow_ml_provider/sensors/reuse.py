@@ -39,6 +39,7 @@ from airflow_ml_provider.handoff import (
     RUN_ID_KEY,
     FingerprintClaim,
     LeaseHolder,
+    OutputReference,
     ResultOrigin,
 )
 from airflow_ml_provider.hooks.sql import csv_digest
@@ -105,11 +106,13 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
         if stopped:
             self.log.info(f'step "{step.name}": {stopped}')
             raise AirflowSkipException(stopped)
+        # The producers' references the fingerprint reads, kept for the lineage of a hit.
+        produced: dict[str, OutputReference] = {}
         try:
             pre_image = step_pre_image(
                 step,
                 run_parameters(context),
-                lambda data: self._input_digest(data, context, stat_cache),
+                lambda data: self._input_digest(data, context, stat_cache, produced),
                 stat_cache,
             )
         except SnapshotError as error:
@@ -143,7 +146,7 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
                 ti.xcom_push(key=MODEL_VERSION_KEY, value=origin.model_version)
             self.lineage = StepLineage(
                 step.name,
-                step_input_uris(step, self.pipeline, ti, run_parameters(context)),
+                step_input_uris(step, self.pipeline, ti, run_parameters(context), produced),
                 [str(reference["uri"]) for reference in hit.entry.outputs.values()],
                 fingerprint=base,
                 cache_hit=True,
@@ -200,12 +203,16 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
         ti.xcom_push(key=RUN_ID_KEY, value=original)
         return str(original)
 
-    def _input_digest(self, data: Any, context: Context, stat_cache: StatCache) -> str:
+    def _input_digest(
+        self, data: Any, context: Context, stat_cache: StatCache, produced: dict[str, OutputReference]
+    ) -> str:
         data = bind_run_parameters(data, run_parameters(context))
         if isinstance(data, SqlDataReference):
             return csv_digest(data.datastore, data.sql_query)
         if not isinstance(data, DataReference):
-            return produced_reference(self.pipeline, self.step.name, data.name, context["ti"]).digest
+            reference = produced_reference(self.pipeline, self.step.name, data.name, context["ti"])
+            produced[data.name] = reference
+            return reference.digest
         return data_reference_digest(data, stat_cache)
 
     def _record(

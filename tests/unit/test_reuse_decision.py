@@ -12,12 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 
-from airflow_ml_provider import PythonScriptStep
+from airflow_ml_provider import PipelineData, PythonScriptStep
 from airflow_ml_provider.caching.fingerprint import base_key, fingerprint
 from airflow_ml_provider.caching.statcache import StatCache
-from airflow_ml_provider.caching.store import CacheEntry, StepCacheStore
+from airflow_ml_provider.caching.store import CacheEntry, Decision, StepCacheStore
 from airflow_ml_provider.handoff import LeaseHolder, OutputReference, ProducedBy, ResultOrigin
+from airflow_ml_provider.lineage import step_input_uris
 from airflow_ml_provider.runtime.digest import path_digest
 from airflow_ml_provider.sensors.decision import REUSE, RUN, WAIT, Outcome, decide
 
@@ -172,3 +174,26 @@ def test_the_interpreter_a_venv_step_names_is_part_of_its_fingerprint(
     first, second = python_part("3.12.1"), python_part("3.13.0")
     assert first != second
     assert "3.12.1" in str(first) and "3.13.0" in str(second)
+
+
+def test_a_decision_is_written_in_one_commit(store: StepCacheStore) -> None:
+    # Each commit syncs the database to disk: on a busy machine the larger part of a hit's write.
+    commits: list[object] = []
+    count = commits.append
+    event.listen(store.engine, "commit", count)
+    try:
+        base = base_key(PRE_IMAGE)
+        store.record(Decision("wine", "run_2", "train", "reused", "reused", base, PRE_IMAGE, time.time()))
+    finally:
+        event.remove(store.engine, "commit", count)
+    assert len(commits) == 1
+    assert [d.pre_image for d in store.decisions("wine", "train")] == [PRE_IMAGE]
+
+
+def test_a_hits_lineage_uses_the_references_its_fingerprint_read(tmp_path: Path) -> None:
+    # No task instance: a pull from XCom would fail; the references read for the fingerprint are used.
+    prepared = PipelineData("prepared")
+    step = train_step(tmp_path, inputs=[prepared])
+    produced_by = ProducedBy("wine", "run_1", "prepare.run", 1)
+    reference = OutputReference("file:///data/prepared", "0" * 64, 1, 1, produced_by)
+    assert step_input_uris(step, None, None, {}, {"prepared": reference}) == ["file:///data/prepared"]
