@@ -42,6 +42,7 @@ from airflow_ml_provider.handoff import (
     OutputReference,
     ResultOrigin,
 )
+from airflow_ml_provider.hooks.connections import each_connection_read_once
 from airflow_ml_provider.hooks.sql import csv_digest
 from airflow_ml_provider.lineage import StepLineage, StepLineageMixin, step_input_uris
 from airflow_ml_provider.links import MlflowRunLink
@@ -89,7 +90,8 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
     def poke(self, context: Context) -> bool:
         stat_cache = StatCache(settings.stat_cache_path(), self.log.warning)
         try:
-            return self._decide(context, StepCacheStore(), stat_cache)
+            with each_connection_read_once():
+                return self._decide(context, StepCacheStore(), stat_cache)
         except (StepCacheDamagedError, OperationalError) as error:
             problem = str(error) if isinstance(error, StepCacheDamagedError) else unreachable_store(error)
             if settings.on_cache_error() == "run_uncached":

@@ -102,3 +102,23 @@ def test_old_type_names_still_work_with_a_deprecation_warning(
         assert resolve() == first
     if old == "ml_compute":
         assert (first.kind, first.options) == ("venv", {"envs_root": "/tmp/envs"})  # type: ignore[attr-defined]
+
+
+def test_a_decision_reads_each_connection_once(monkeypatch):
+    # In a task every read is a round trip to the API server; the reuse sensor's decision reads a
+    # datastore's connection for its input digests, its outputs and its lineage.
+    from airflow.exceptions import AirflowNotFoundException
+
+    from airflow_ml_provider.hooks.connections import each_connection_read_once, get_connection
+
+    monkeypatch.setenv("AIRFLOW_CONN_RAW", json.dumps({"conn_type": "mldatastore", "host": "file:///data/a"}))
+    with each_connection_read_once():
+        assert DatastoreHook("raw").resolve().uri("x") == "file:///data/a/x"
+        monkeypatch.setenv(
+            "AIRFLOW_CONN_RAW", json.dumps({"conn_type": "mldatastore", "host": "file:///data/b"})
+        )
+        assert DatastoreHook("raw").resolve().uri("x") == "file:///data/a/x"
+        for _ in range(2):  # an undefined one stays undefined
+            with pytest.raises(AirflowNotFoundException):
+                get_connection("nowhere")
+    assert DatastoreHook("raw").resolve().uri("x") == "file:///data/b/x"  # read again after it
