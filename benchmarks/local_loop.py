@@ -201,6 +201,8 @@ def set_up(work: Path, small_files: int, big_mib: int) -> dict[str, str]:
 
 def server_children_cpu(environment: dict[str, str]) -> float:
     """CPU seconds of the run server's reaped children (0 when none runs): a served command's own."""
+    if "AIRFLOW_HOME" not in environment:  # a DVC command: no run server
+        return 0.0
     log = Path(environment["AIRFLOW_HOME"]) / "ml" / "run-server" / "server.log"
     ready = re.findall(r"run server (\d+): ready", log.read_text()) if log.exists() else []
     if not ready:
