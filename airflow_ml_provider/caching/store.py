@@ -88,6 +88,9 @@ decisions = Table(
     Column("at", Float, nullable=False),
 )
 
+# A SQLite store's user_version once its tables and indexes are these: raise it when they change.
+SCHEMA_VERSION = 1
+
 # For a store of millions of rows: a step's newest entry (explanations), entries by age (the TTL
 # sweep), a step's decisions by age (pruning) and decisions by pre-image (pre-image pruning).
 Index("ml_step_cache_entry_step_age", entries.c.dag_id, entries.c.step, entries.c.created_at)
@@ -199,13 +202,25 @@ def _engine(url: str) -> Engine:
 
     else:
         engine = create_engine(url, pool_pre_ping=True)
+    # A SQLite file already at this schema needs no checks: every task process opens the store,
+    # and checking each table and index costs tens of milliseconds on a busy machine.
+    if database is not None and _sqlite_schema(engine) == SCHEMA_VERSION:
+        return engine
     metadata.create_all(engine)
     # create_all adds indexes only with new tables; a store made by an older version gets them here
     # (once: on PostgreSQL, building one over millions of rows holds writes for seconds).
     for table in metadata.sorted_tables:
         for index in table.indexes:
             index.create(engine, checkfirst=True)
+    if database is not None:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"pragma user_version = {SCHEMA_VERSION}")
     return engine
+
+
+def _sqlite_schema(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.exec_driver_sql("pragma user_version").scalar() or 0)
 
 
 def unreachable_store(error: Exception) -> str:

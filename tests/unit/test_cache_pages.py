@@ -71,3 +71,26 @@ def test_a_store_made_before_the_indexes_gets_them(tmp_path: Path):
     with sqlite3.connect(database) as connection:
         indexes = {row[1] for row in connection.execute("pragma index_list(ml_step_cache_entry)")}
     assert {"ml_step_cache_entry_step_age", "ml_step_cache_entry_age"} <= indexes
+
+
+def test_a_store_already_at_its_schema_is_opened_without_checking_it(tmp_path: Path):
+    # Every task process opens the store: checking each table and index there costs tens of ms.
+    from sqlalchemy import Engine, event
+
+    from airflow_ml_provider.caching.store import _engine
+
+    url = f"sqlite:///{tmp_path / 'cache.db'}"
+    StepCacheStore(url).put(entry(1))
+    _engine.cache_clear()  # as in a new task process
+    statements: list[str] = []
+
+    def note(connection, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        store = StepCacheStore(url)
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+    assert statements == ["pragma user_version"]
+    assert [e.fingerprint for e in store.candidates(entry(1).base_key)] == [entry(1).fingerprint]
