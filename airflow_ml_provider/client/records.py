@@ -27,7 +27,7 @@ def step_status(reuse: str | None, run: str | None) -> str:
         return "failed"
     if "upstream_failed" in (reuse, run):
         return "upstream failed"
-    if reuse == "up_for_reschedule":
+    if reuse in ("up_for_reschedule", "deferred"):  # the sensor defers only to wait for a lease
         return "waiting"
     if reuse in RUNNING_STATES or run in RUNNING_STATES or (reuse == "success" and run is None):
         return "running"

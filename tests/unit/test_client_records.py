@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
         ("success", "failed", "failed"),
         ("upstream_failed", "upstream_failed", "upstream failed"),
         ("up_for_reschedule", None, "waiting"),
+        ("deferred", None, "waiting"),
         ("running", None, "running"),
         ("success", "queued", "running"),
         ("success", None, "running"),

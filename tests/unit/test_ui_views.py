@@ -24,6 +24,7 @@ from airflow_ml_provider.plugins.views import (
         ("success", "success", "ran"),
         ("success", "skipped", "reused"),
         ("up_for_reschedule", None, "waiting"),
+        ("deferred", None, "waiting"),
         ("success", "running", "running"),
         ("queued", None, "queued"),
         ("success", "failed", "failed"),
