@@ -10,6 +10,7 @@ on a file elsewhere) confines its steps to its own folder.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from airflow_ml_provider import settings
@@ -22,15 +23,21 @@ def _dags_folder() -> Path | None:
         from airflow.configuration import conf
 
         folder = conf.get("core", "dags_folder", fallback=None)
-    return Path(folder).resolve() if folder else None
+    return _resolved(folder) if folder else None
+
+
+@lru_cache(maxsize=1024)
+def _resolved(path: str) -> Path:
+    """``path`` resolved, once per process: a parse checks every step against the same folders."""
+    return Path(path).expanduser().resolve()
 
 
 def source_roots(base_directory: Path) -> tuple[Path, ...]:
     """The folders a step defined in ``base_directory`` (its DAG file's folder) may read code from."""
-    base = base_directory.resolve()
+    base = _resolved(str(base_directory))
     dags = _dags_folder()
     own = dags if dags is not None and base.is_relative_to(dags) else base
-    return (own, *(Path(root).expanduser().resolve() for root in settings.allowed_source_roots()))
+    return (own, *(_resolved(root) for root in settings.allowed_source_roots()))
 
 
 def outside_roots(folder: Path, base_directory: Path) -> tuple[Path, ...] | None:
