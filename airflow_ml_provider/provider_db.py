@@ -9,11 +9,14 @@ from typing import Any
 
 from sqlalchemy import Engine, MetaData, create_engine, event
 
+from airflow_ml_provider.private import private_file
+
 
 @cache
 def _engine(url: str) -> Engine:
     if url.startswith("sqlite:///"):
-        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+        # The file the step cache shares: private (0600 in a 0700 folder) whoever opens it first.
+        private_file(Path(url[len("sqlite:///") :]))
         engine = create_engine(url, connect_args={"timeout": 60})
 
         @event.listens_for(engine, "connect")

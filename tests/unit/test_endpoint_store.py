@@ -46,3 +46,13 @@ def test_mistakes_say_what_exists(tmp_path: Path) -> None:
         _publish(store, "c" * 64, 1, dag_id="other")
     assert store.set_disabled("scoring", True).disabled
     assert not store.set_disabled("scoring", False).disabled
+
+
+def test_a_database_the_endpoint_store_creates_is_private(tmp_path: Path) -> None:
+    """It is the step cache's file too (same URL by default): 0600 in a 0700 folder."""
+    import stat
+
+    database = tmp_path / "home" / "ml" / "step-cache.db"
+    EndpointStore(f"sqlite:///{database}")
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    assert stat.S_IMODE(database.parent.stat().st_mode) == 0o700
