@@ -106,6 +106,8 @@ def _step(spec: PipelineSpec, step: StepSpec, base_directory: Path) -> Step:
         "version": None if options.get("version") is None else str(options["version"]),
         "base_directory": base_directory,
     }
+    if step.kind == "module":
+        return _module_step(spec, step)
     if step.kind == "data_transfer":
         destination = options.get("destination_reference")
         return DataTransferStep(
@@ -142,6 +144,46 @@ def _step(spec: PipelineSpec, step: StepSpec, base_directory: Path) -> Step:
             **script,
         )
     return PythonScriptStep(name=step.name, script_name=options.get("script"), **script)
+
+
+def _module_step(spec: PipelineSpec, step: StepSpec) -> Step:
+    """A ModuleStep running the published version the step names (resolved from the registry)."""
+    from airflow_ml_provider.modules.resolve import module_version, published, wire
+    from airflow_ml_provider.pipeline.modules import ModuleStep
+
+    options = step.options
+    version = options.get("version")
+    found = published(
+        str(options["module"]),
+        None if version is None else str(version),
+        dag_id=spec.dag_id,
+        step=step.name,
+    )
+    by_name = {data.name: data for data in step.inputs}
+    inputs = {port: _input(spec, by_name[name]) for port, name in step.input_ports.items()}
+    produced = {output.name: output for output in step.outputs}
+    outputs = {port: _output(produced[name]) for port, name in step.output_ports.items()}
+    arguments = wire(
+        found,
+        inputs=inputs,
+        outputs=outputs,
+        parameters=_values(spec, options.get("parameters")),
+        dag_id=spec.dag_id,
+        step=step.name,
+    )
+    return ModuleStep(
+        module_version=module_version(found),
+        inputs_map=inputs,
+        outputs_map=outputs,
+        arguments=arguments,
+        name=step.name,
+        compute_target=options.get("compute_target", "local"),
+        params=_values(spec, options.get("params")),
+        environment=_environment(options.get("environment")),
+        allow_reuse=bool(options.get("allow_reuse", True)),
+        tracking=options.get("tracking"),
+        experiment_name=options.get("experiment_name"),
+    )
 
 
 def _reference(data: Any, mode: str | None = None) -> DataReference:

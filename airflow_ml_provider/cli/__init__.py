@@ -8,10 +8,32 @@ from __future__ import annotations
 import gc
 import os
 
-from airflow_ml_provider.cli import cache, datastore, endpoints, remote, run, server, status, validate
+from airflow_ml_provider.cli import (
+    cache,
+    datastore,
+    endpoints,
+    modules,
+    remote,
+    run,
+    server,
+    status,
+    validate,
+)
 from airflow_ml_provider.cli.app import app
 
-__all__ = ["app", "cache", "datastore", "endpoints", "main", "remote", "run", "server", "status", "validate"]
+__all__ = [
+    "app",
+    "cache",
+    "datastore",
+    "endpoints",
+    "main",
+    "modules",
+    "remote",
+    "run",
+    "server",
+    "status",
+    "validate",
+]
 
 
 def main() -> None:

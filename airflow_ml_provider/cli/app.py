@@ -14,6 +14,11 @@ endpoint_app = typer.Typer(
     help="Published pipelines: list, versions, set-default, disable, enable.", no_args_is_help=True
 )
 app.add_typer(endpoint_app, name="endpoint")
+module_app = typer.Typer(
+    help="Published modules: publish, list, show, set-default, deprecate, disable, enable.",
+    no_args_is_help=True,
+)
+app.add_typer(module_app, name="module")
 server_app = typer.Typer(help="The warm run server of this AIRFLOW_HOME: status, stop.", no_args_is_help=True)
 app.add_typer(server_app, name="server")
 NO_SERVER_HELP = (

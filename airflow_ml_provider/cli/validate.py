@@ -104,6 +104,15 @@ def _problems(dag: Any) -> list[str]:
 
     problems: list[str] = []
     for step in pipeline_of(dag).steps.values():
+        changed = _module_changed(step)
+        if changed:
+            problems.append(
+                str(
+                    PipelineDefinitionError(
+                        changed[0], fix=changed[1], dag_id=dag.dag_id, step=step.name, argument="module"
+                    )
+                ).strip()
+            )
         target = getattr(step, "compute_target", "local")
         try:
             ComputeTargetHook(target).resolve()
@@ -125,6 +134,25 @@ def _problems(dag: Any) -> list[str]:
                 )
                 problems.append(str(located).strip())
     return problems
+
+
+def _module_changed(step: Any) -> tuple[str, str] | None:
+    """A published module whose files differ from what was published: (problem, fix), else None."""
+    from airflow_ml_provider.modules.publish import folder_digest
+
+    published = getattr(getattr(step, "module_version", None), "digest", None)
+    if not published:
+        return None
+    version = step.module_version
+    now = folder_digest(Path(version.source_directory))
+    if now == published:
+        return None
+    return (
+        f'the files of module "{version.module_name}" version "{version.version}" in '
+        f"{version.source_directory} changed since it was published.",
+        "Publish them as a new version (airflow-ml module publish) and run that one, "
+        "or put back the published files.",
+    )
 
 
 def _data_of(step: Any) -> Iterator[tuple[str, Any]]:

@@ -64,6 +64,8 @@ class ModuleVersion:
     outputs: list[OutputPortDef]
     status: str = "Active"
     base_directory: Any = None
+    # The digest of the folder when it was published to the module registry.
+    digest: str | None = None
 
     def deprecate(self) -> None:
         self.status = "Deprecated"

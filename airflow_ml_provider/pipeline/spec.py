@@ -14,12 +14,19 @@ The document (``<name>.pipeline.yaml``, format ``version: 1``)::
     data:                               # data that exists before the pipeline (DataReference)
       samples_wine: {datastore: samples, path: wine.csv}
     steps:
-      - name: ingest                    # kind: python_script (default) | estimator | data_transfer
+      - name: ingest                    # kind: python_script (default) | estimator | data_transfer | module
         script: ingest.py
         source_directory: wine/steps/ingest
         inputs: [raw_wine]              # names from data:, or outputs of other steps
         outputs: [clean]                # new PipelineData; or {name:, datastore:, directory:}
         arguments: [--raw, {data: raw_wine}, --output, {data: clean}, --c, {parameter: C}]
+      - name: add                       # a published module (airflow-ml module publish)
+        kind: module
+        module: AddNumbers
+        version: "2"                    # optional: the module's default version
+        inputs: {in1: clean}            # input port -> data
+        outputs: {out_sum: total}       # output port -> the name of the data it makes
+        parameters: {arg1: 3, arg2: {parameter: C}}
     layout:                             # where the designer placed each step; not part of the DAG
       ingest: {x: 40, y: 120}
 
@@ -43,7 +50,7 @@ from airflow_ml_provider.pipeline.names import check_name
 
 SPEC_VERSION = 1
 SPEC_SUFFIXES = (".pipeline.yaml", ".pipeline.yml")
-STEP_KINDS = ("python_script", "estimator", "data_transfer")
+STEP_KINDS = ("python_script", "estimator", "data_transfer", "module")
 PARAMETER_TYPES = ("number", "integer", "string", "boolean", "array", "object")
 TRACKING_MODES = ("required", "optional", "off")
 _DAG_ID = re.compile(r"^[A-Za-z0-9_.-]{1,250}$")
@@ -80,6 +87,8 @@ STEP_KEYS: dict[str, set[str]] = {
     | {"hyperparameters", "register_model", "model_alias", "model_output"},
     "data_transfer": _COMMON_STEP_KEYS
     | {"source", "destination", "source_reference_type", "destination_reference_type", "overwrite"},
+    # ``version`` is the module's version here, as ModuleStep(version=...).
+    "module": _COMMON_STEP_KEYS | {"module", "inputs", "outputs", "parameters", "params", "environment"},
 }
 _PARAMETER_KEYS = {"default", "type", "description", "minimum", "maximum", "enum"}
 _DATA_KEYS = {"datastore", "path", "mode", "description"}
@@ -138,6 +147,9 @@ class StepSpec:
     arguments: list[ArgumentSpec] = field(default_factory=list)
     run_after: list[str] = field(default_factory=list)
     options: dict[str, Any] = field(default_factory=dict)
+    # A module step's wiring: port -> data name.
+    input_ports: dict[str, str] = field(default_factory=dict)
+    output_ports: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -448,9 +460,13 @@ class _Parser:
         """Every step's outputs (a transfer's PipelineData destination included): output -> producer."""
         producers: dict[str, str] = {}
         for step in steps:
+            ports: dict[str, Any] = {}
             if step.kind == "data_transfer":
                 raw = step.options.get("destination")
                 declared = [raw] if raw is not None and not (isinstance(raw, str) and raw in data) else []
+            elif step.kind == "module":
+                ports = self._ports(step, "outputs")
+                declared = list(ports.values())
             else:
                 declared = step.options.get("outputs") or []
                 if not isinstance(declared, list):
@@ -462,7 +478,8 @@ class _Parser:
                     )
                     declared = []
             for index, value in enumerate(declared):
-                output = self._output(value, step.name, f"outputs[{index}]")
+                key = f"outputs.{list(ports)[index]}" if ports else f"outputs[{index}]"
+                output = self._output(value, step.name, key)
                 if output is None:
                     continue
                 if output.name in data:
@@ -484,7 +501,26 @@ class _Parser:
                     continue
                 producers[output.name] = step.name
                 step.outputs.append(output)
+                if step.kind == "module":
+                    step.output_ports[list(ports)[index]] = output.name
         return producers
+
+    def _ports(self, step: StepSpec, key: str) -> dict[str, Any]:
+        """A module step's ``inputs:`` / ``outputs:``: port name -> data."""
+        raw = step.options.get(key) or {}
+        if not isinstance(raw, dict):
+            self.problem(
+                f"{key} of a module step must map the module's ports to data.",
+                f"Write {key}: {{port: data_name, ...}}.",
+                step=step.name,
+                key=key,
+            )
+            return {}
+        ports: dict[str, Any] = {}
+        for port, value in raw.items():
+            if self._name(port, "port name", step=step.name, key=f"{key}.{port}") is not None:
+                ports[str(port)] = value
+        return ports
 
     def _output(self, value: Any, step: str, key: str) -> OutputSpec | None:
         if isinstance(value, str):
@@ -570,7 +606,9 @@ class _Parser:
         step_names: set[str],
     ) -> None:
         options = step.options
-        if step.kind == "data_transfer":
+        if step.kind == "module":
+            self._wire_module(step, data, parameters, outputs)
+        elif step.kind == "data_transfer":
             source = self._input(options.get("source"), step, "source", data, outputs)
             step.inputs = [source] if source else []
             destination = options.get("destination")
@@ -627,6 +665,47 @@ class _Parser:
             else:
                 step.run_after.append(before)
         self._tracking(options.get("tracking"), step=step.name)
+
+    def _wire_module(
+        self,
+        step: StepSpec,
+        data: dict[str, DataReferenceSpec],
+        parameters: dict[str, ParameterSpec],
+        outputs: dict[str, str],
+    ) -> None:
+        """The module is named; its ports and parameters are checked against the registry when
+        the spec becomes a DAG (the parser reads no database)."""
+        module = step.options.get("module")
+        if not isinstance(module, str) or not module:
+            self.problem(
+                "no module was given.",
+                "Name a published module (airflow-ml module list shows them).",
+                step=step.name,
+                key="module",
+            )
+        version = step.options.get("version")
+        if version is not None and not isinstance(version, str | int):
+            self.problem(
+                f"version {version!r} is not a module version.",
+                'Write version: "2", or leave it out for the default version.',
+                step=step.name,
+                key="version",
+            )
+        for port, value in self._ports(step, "inputs").items():
+            found = self._input(value, step, f"inputs.{port}", data, outputs)
+            if found is not None:
+                step.inputs.append(found)
+                step.input_ports[port] = found.name
+        for key in ("parameters", "params"):
+            self._parameter_values(step, key, parameters)
+        environment = step.options.get("environment")
+        if environment is not None:
+            self._unknown_keys(
+                self._mapping(environment, "environment", "environment", step=step.name),
+                _ENVIRONMENT_KEYS,
+                "environment",
+                step=step.name,
+            )
 
     def _arguments(
         self,

@@ -38,7 +38,7 @@ _EXPORTS = {
     "PipelineData": "airflow_ml_provider.pipeline.data",
     "PipelineParameter": "airflow_ml_provider.pipeline.data",
     "ScheduleRecurrence": "airflow_ml_provider.pipeline.schedule",
-    "Module": "airflow_ml_provider.pipeline.modules",
+    "Module": "airflow_ml_provider.v1.modules",
     "ModuleVersion": "airflow_ml_provider.pipeline.modules",
     "InputPortDef": "airflow_ml_provider.pipeline.modules",
     "OutputPortDef": "airflow_ml_provider.pipeline.modules",

@@ -115,7 +115,7 @@ def test_every_problem_of_a_spec_is_reported_at_once_with_its_place() -> None:
         "becomes a folder name on the datastore and part of an Airflow task id. Use 1-100 letters, "
         "digits, '_' or '-', not starting with '-' (for example \"train_model\").",
         'DAG "broken_spec", step "copy", argument "kind": kind \'data_copy\' is not a step kind. '
-        "Use one of python_script, estimator, data_transfer.",
+        "Use one of python_script, estimator, data_transfer, module.",
         'DAG "broken_spec", step "fit", argument "outputs": output "table" is already produced by step '
         '"prepare"; an output must have exactly one producer. Give each step\'s output its own name.',
         'DAG "broken_spec", step "fit", argument "inputs[0]": input "tabel" is neither under data: nor '

@@ -43,16 +43,32 @@ def _connections(session: Any, user: Any, conn_types: list[str]) -> list[str]:
     return sorted(session.scalars(select(Connection.conn_id).where(Connection.conn_type.in_(conn_types))))
 
 
+def _modules(user: Any) -> list[dict[str, Any]]:
+    """Every usable (not disabled) version of each published module, for a user who may use the
+    designer (its checks need GET on DAGs, as the live check does)."""
+    from airflow_ml_provider.modules.store import ModuleRegistry
+
+    if not may(user, "GET", None):
+        return []
+    registry = ModuleRegistry()
+    return [
+        version.view()
+        for name in registry.names()
+        for version in registry.versions(name)
+        if version.status != "Disabled"
+    ]
+
+
 @router.get("/designer/palette")
 def palette(session: SessionDep, user: GetUserDep) -> dict[str, Any]:
-    """Step kinds, the scripts found beside the DAGs, compute targets and datastores."""
+    """Step kinds, the scripts found beside the DAGs, published modules, compute targets and
+    datastores."""
     return {
         "kinds": list(STEP_KINDS),
         "scripts": script_steps(designer_folder()),
         "compute_targets": ["local", *_connections(session, user, [*KIND_OF_CONN_TYPE, OLD_COMPUTE_TYPE])],
         "datastores": ["default", *_connections(session, user, [DATASTORE_TYPE, OLD_DATASTORE_TYPE])],
-        # Published modules come from the module registry where one is installed.
-        "modules": [],
+        "modules": _modules(user),
         "folder": str(designer_folder()),
     }
 
