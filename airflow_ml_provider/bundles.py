@@ -34,16 +34,25 @@ def _resolved(path: str) -> Path:
 
 def source_roots(base_directory: Path) -> tuple[Path, ...]:
     """The folders a step defined in ``base_directory`` (its DAG file's folder) may read code from."""
-    base = _resolved(str(base_directory))
-    dags = _dags_folder()
+    return _roots(_resolved(str(base_directory)), _dags_folder(), tuple(settings.allowed_source_roots()))
+
+
+@lru_cache(maxsize=1024)
+def _roots(base: Path, dags: Path | None, allowed: tuple[str, ...]) -> tuple[Path, ...]:
     own = dags if dags is not None and base.is_relative_to(dags) else base
-    return (own, *(_resolved(root) for root in settings.allowed_source_roots()))
+    return (own, *(_resolved(root) for root in allowed))
 
 
 def outside_roots(folder: Path, base_directory: Path) -> tuple[Path, ...] | None:
     """The roots ``folder`` is outside of, or None if it is inside one."""
     roots = source_roots(base_directory)
-    return None if any(folder.is_relative_to(root) for root in roots) else roots
+    return None if _inside_any(folder, roots) else roots
+
+
+@lru_cache(maxsize=1024)
+def _inside_any(folder: Path, roots: tuple[Path, ...]) -> bool:
+    """Path arithmetic only (no file system): the steps of a pipeline share their folders."""
+    return any(folder.is_relative_to(root) for root in roots)
 
 
 def snapshot_limits(base_directory: Path) -> SnapshotLimits:

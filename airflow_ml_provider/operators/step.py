@@ -27,10 +27,9 @@ from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_paramet
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.datapath import bind_run_parameters
 from airflow_ml_provider.pipeline.datasets import described_inputs
-from airflow_ml_provider.pipeline.steps import EstimatorStep, PythonScriptStep
+from airflow_ml_provider.pipeline.steps import EstimatorStep
 from airflow_ml_provider.queues import remember
 from airflow_ml_provider.references import produced_reference
-from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.runtime import (
     InputSpec,
     OutputSpec,
@@ -66,9 +65,6 @@ class StepRunOperator(StepRunBase):
 
     ui_color = "#dbe9f6"
     stops = "its script"
-
-    def __init__(self, *, step: PythonScriptStep, pipeline: RenderedPipeline, **kwargs: Any) -> None:
-        super().__init__(step=step, pipeline=pipeline, **kwargs)
 
     def prepare(self, context: Context, work: Path) -> Attempt:
         step = self.step

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_ml_provider.pipeline.data import DataReference
+from airflow_ml_provider.pipeline.steps import resolved
 
 
 def _data(data: Any) -> dict[str, Any]:
@@ -30,7 +31,7 @@ def _relative(path: Any, base: Any) -> str | None:
     if path is None:
         return None
     try:
-        return Path(path).relative_to(Path(base).resolve()).as_posix() or "."
+        return Path(path).relative_to(resolved(Path(base))).as_posix() or "."
     except (TypeError, ValueError):
         return str(path)
 

@@ -534,20 +534,37 @@ def _check_source_directory(source_directory: Any, base: Path) -> Path:
             fix="Give a folder relative to the DAG file, holding the step's script.",
             argument="source_directory",
         )
-    folder = base if source_directory is None else base / Path(source_directory)
+    folder = base if source_directory is None else _joined(base, os.fspath(source_directory))
     if not folder.is_dir():
         raise PipelineDefinitionError(
             f"source_directory {str(source_directory)!r} is not a folder (looked for {folder}).",
             fix="Give a folder relative to the DAG file, holding the step's script.",
             argument="source_directory",
         )
-    return _resolved(folder)
+    return resolved(folder)
 
 
 @cache
-def _resolved(path: Path) -> Path:
+def resolved(path: Path) -> Path:
     """Steps of one pipeline share folders: each is resolved (a stat per path part) once per parse."""
     return path.resolve()
+
+
+@cache
+def _joined(base: Path, relative: str) -> Path:
+    return base / relative
+
+
+@cache
+def _script_in(source_directory: Path, script_name: str) -> tuple[Path, str | None]:
+    """The script's resolved path and its name relative to ``source_directory`` (None: outside it).
+
+    Path arithmetic on the resolved paths, kept for the next step of the same folder; whether
+    the file is there is asked every time."""
+    script = resolved(source_directory / script_name)
+    if not script.is_relative_to(source_directory):
+        return script, None
+    return script, script.relative_to(source_directory).as_posix()
 
 
 def _check_script(script_name: Any, source_directory: Path) -> str:
@@ -557,14 +574,14 @@ def _check_script(script_name: Any, source_directory: Path) -> str:
             fix="Name the script to run, relative to source_directory.",
             argument="script_name",
         )
-    script = _resolved(source_directory / script_name)
-    if not script.is_relative_to(source_directory) or not script.is_file():
+    script, relative = _script_in(source_directory, script_name)
+    if relative is None or not script.is_file():
         raise PipelineDefinitionError(
             f"script_name {script_name!r} is not a file in source_directory {source_directory}.",
             fix="Put the script in source_directory, or fix the name or the folder.",
             argument="script_name",
         )
-    return script.relative_to(source_directory).as_posix()
+    return relative
 
 
 def _parameters_in(values: Iterable[Any]) -> dict[str, PipelineParameter]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import timedelta
+from functools import cached_property
 from typing import Any, cast
 
 from airflow.exceptions import AirflowException
@@ -81,7 +82,12 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
         self.step = step
         self.pipeline = pipeline
         self.mlflow_run_url: str | None = None
-        self.ml_step = json.dumps(describe_step(step), sort_keys=True)
+
+    @cached_property
+    def ml_step(self) -> str:
+        """The step's description for the UI (JSON), made when the DAG is serialized: a worker
+        that parses the DAG file to run one task never reads it."""
+        return json.dumps(describe_step(self.step), sort_keys=True)
 
     @classmethod
     def get_serialized_fields(cls) -> frozenset[str]:

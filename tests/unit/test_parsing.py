@@ -113,3 +113,29 @@ def test_an_unknown_target_is_not_remembered(counted, tmp_path: Path):
 
 def test_the_defining_folder_is_the_dag_files():
     assert _defining_file_directory() == Path(__file__).parent
+
+
+def test_the_step_description_is_made_when_the_dag_is_serialized(counted, tmp_path: Path):
+    """A parse that only runs a task (a worker) does not describe the steps; the serialized DAG,
+    which the UI reads, still carries each step's description."""
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    from airflow_ml_provider.pipeline.describe import describe_step
+    from airflow_ml_provider.plugins.readers import pipeline_steps
+    from airflow_ml_provider.rendered import pipeline_of
+    from airflow_ml_provider.sensors.reuse import STEP_FIELD
+
+    dag = _parse(tmp_path, "described")
+    sensors = [task for task in dag.tasks if task.task_id.endswith(".reuse")]
+    assert sensors and all(STEP_FIELD not in vars(sensor) for sensor in sensors)
+
+    serialized = DagSerialization.from_dict(json.loads(json.dumps(DagSerialization.to_dict(dag))))
+
+    graph = pipeline_of(dag)
+    described = pipeline_steps(serialized)
+    assert [step.description for step in described] == [
+        describe_step(graph.steps[f"step_{index}"]) for index in range(STEPS)
+    ]
+    assert described[1].description["script"] == "step.py"
+    assert described[1].description["inputs"][0]["name"] == "out_0"
+    assert (described[1].reuse_task, described[1].run_task) == ("step_1.reuse", "step_1.run")
