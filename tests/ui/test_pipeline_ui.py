@@ -5,6 +5,7 @@ Screenshots of each view go to $AML_UI_SCREENSHOTS (docs/ui when `make screensho
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import pytest
+import yaml
 from ui_site import REPO, Site
 
 DAG = "ui_pipeline"
@@ -270,3 +273,90 @@ def test_a_user_who_may_not_read_a_dag_sees_no_view_of_it(site: Site, page_as: A
         plugin.get_by_text("Pipeline view unavailable").wait_for()
     assert page.locator('[data-node="keep"]').count() == 0
     assert "only team blue" not in page.content()
+
+
+def test_the_designer_places_a_published_module_and_saves_a_module_step(
+    site: Site, page_as: Any, dags_folder: Path, request: pytest.FixtureRequest
+) -> None:
+    from airflow_ml_provider.modules.publish import publish, read_definition
+    from airflow_ml_provider.modules.store import ModuleRegistry
+
+    registry_url = f"sqlite:///{site.home / 'step-cache.db'}"  # the API server's provider database
+    publish(
+        read_definition(dags_folder / "modules" / "add_numbers" / "module.yaml"), ModuleRegistry(registry_url)
+    )
+    for name in ("module_pipeline.pipeline.yaml", "module_pipeline.py"):
+        request.addfinalizer((dags_folder / name).unlink)
+    status, palette = site.get("/ml-pipelines/api/designer/palette", "ada")
+    assert status == 200, palette
+    (module,) = [m for m in palette["modules"] if m["module"] == "AddNumbers"]
+    assert (module["version"], module["default"]) == ("1", True)
+    assert [[p["name"] for p in module[key]] for key in ("inputs", "outputs", "parameters")] == [
+        ["earlier"],
+        ["total"],
+        ["number"],
+    ]
+    assert site.get("/ml-pipelines/api/designer/palette", None)[0] == 401
+
+    page = page_as("ada")
+    view = _plugin(page, site, "/plugin/ml-pipeline-designer")
+    entry = view.get_by_role("button", name="+ module AddNumbers v1 (in earlier, out total)")
+    entry.wait_for()
+    view.get_by_label("DAG id").fill("module_pipeline")
+    canvas = view.get_by_test_id("canvas")
+    # Dragged from the palette onto the canvas, twice: the second adds to the first one's sum.
+    entry.drag_to(canvas, target_position={"x": 60, "y": 60})
+    view.get_by_role("status").filter(
+        has_text="Added step AddNumbers, module AddNumbers version 1"
+    ).wait_for()
+    view.get_by_label("Parameter number").fill("3")
+    entry.drag_to(canvas, target_position={"x": 370, "y": 60})
+    view.get_by_role("status").filter(has_text="Added step AddNumbers_2").wait_for()
+    view.get_by_label("Input port earlier (optional)").select_option("AddNumbers_total")
+    view.get_by_label("Parameter number").fill("param:n")
+    problems = view.get_by_test_id("problems")
+    # Checked live, as parsing would: the pipeline has no parameter n.
+    problems.get_by_text("parameter 'n' is not declared under parameters:").wait_for()
+    view.get_by_label("Parameter number").fill("4")
+    problems.get_by_text("No problems: this pipeline can be saved.").wait_for()
+    assert view.locator(".edge-label", has_text="AddNumbers_total").count() == 1
+    assert (
+        view.locator('[data-node="AddNumbers_2"]').get_attribute("aria-label").startswith("step AddNumbers_2")
+    )
+    _shoot(page, site, "designer-module")
+    view.get_by_role("button", name="Save module_pipeline.pipeline.yaml").click()
+    view.get_by_role("status").filter(has_text="Saved module_pipeline.pipeline.yaml").wait_for()
+
+    steps = yaml.safe_load((dags_folder / "module_pipeline.pipeline.yaml").read_text())["steps"]
+    assert steps == [
+        {
+            "name": "AddNumbers",
+            "kind": "module",
+            "module": "AddNumbers",
+            "version": "1",
+            "inputs": {},
+            "outputs": {"total": "AddNumbers_total"},
+            "parameters": {"number": 3},
+        },
+        {
+            "name": "AddNumbers_2",
+            "kind": "module",
+            "module": "AddNumbers",
+            "version": "1",
+            "inputs": {"earlier": "AddNumbers_total"},
+            "outputs": {"total": "AddNumbers_2_total"},
+            "parameters": {"number": 4},
+        },
+    ]
+    check = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "airflow-ml"),
+            "validate",
+            str(dags_folder / "module_pipeline.pipeline.yaml"),
+        ],
+        env={**os.environ, "AIRFLOW__ML_PIPELINES__CACHE_URL": registry_url},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "ok module_pipeline" in check.stdout, check.stdout + check.stderr

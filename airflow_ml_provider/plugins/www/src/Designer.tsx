@@ -6,14 +6,19 @@ import { PipelineGraph, type GraphEdge, type GraphNode, type Point } from "./gra
 // The document is the pipeline spec itself (what is saved as <dag_id>.pipeline.yaml).
 type Argument = string | number | boolean | { data: string } | { parameter: string };
 type OutputDecl = string | { name: string; datastore?: string; directory?: boolean };
+// A module step maps ports to data: inputs {port: data}, outputs {port: new data's name}.
+type PortMap = Record<string, string>;
 type SpecStep = {
   name: string;
   kind?: string;
   script?: string;
   source_directory?: string;
   compute_target?: string;
-  inputs?: string[];
-  outputs?: OutputDecl[];
+  inputs?: string[] | PortMap;
+  outputs?: OutputDecl[] | Record<string, OutputDecl>;
+  module?: string;
+  version?: string;
+  parameters?: Record<string, unknown>;
   arguments?: Argument[];
   hyperparameters?: Record<string, unknown>;
   register_model?: string;
@@ -33,23 +38,51 @@ type Spec = {
   [key: string]: unknown;
 };
 type Problem = { step: string | null; key: string | null; message: string };
+// A published module version, as the palette lists it.
+type ModuleView = {
+  module: string;
+  version: string;
+  default: boolean;
+  description: string;
+  status: string;
+  script: string;
+  inputs: { name: string; optional: boolean; description: string }[];
+  outputs: { name: string; directory: boolean; description: string }[];
+  parameters: { name: string; default: unknown; type: string | null; description: string }[];
+};
 type Palette = {
   kinds: string[];
   scripts: { script: string; source_directory: string }[];
   compute_targets: string[];
   datastores: string[];
-  modules: unknown[];
+  modules: ModuleView[];
   folder: string;
 };
 type SpecFile = { file: string; dag_id: string | null; steps: number; problem: string | null };
-type Template = { label: string; step?: Partial<SpecStep>; data?: boolean };
+type Template = { label: string; step?: Partial<SpecStep>; data?: boolean; module?: ModuleView };
 
 const EMPTY: Spec = { version: 1, dag_id: "new_pipeline", schedule: null, parameters: {}, data: {}, steps: [], layout: {} };
 
 const outputName = (output: OutputDecl): string => (typeof output === "string" ? output : output.name);
+const listOf = <T,>(value: T[] | Record<string, T> | undefined): T[] => (Array.isArray(value) ? value : []);
+const portsOf = <T,>(value: T[] | Record<string, T> | undefined): Record<string, T> =>
+  value && !Array.isArray(value) && typeof value === "object" ? value : {};
 const stepOutputs = (step: SpecStep): string[] =>
-  step.kind === "data_transfer" ? (step.destination ? [outputName(step.destination)] : []) : (step.outputs ?? []).map(outputName);
-const stepInputs = (step: SpecStep): string[] => (step.kind === "data_transfer" ? (step.source ? [step.source] : []) : step.inputs ?? []);
+  step.kind === "data_transfer"
+    ? step.destination
+      ? [outputName(step.destination)]
+      : []
+    : step.kind === "module"
+      ? Object.values(portsOf(step.outputs)).map(outputName)
+      : listOf(step.outputs).map(outputName);
+const stepInputs = (step: SpecStep): string[] =>
+  step.kind === "data_transfer" ? (step.source ? [step.source] : []) : step.kind === "module" ? Object.values(portsOf(step.inputs)) : listOf(step.inputs);
+const moduleOf = (step: SpecStep, palette: Palette | null): ModuleView | undefined => {
+  const versions = (palette?.modules ?? []).filter((m) => m.module === step.module);
+  return versions.find((m) => (step.version === undefined ? m.default : m.version === String(step.version)));
+};
+const valueText = (value: unknown): string =>
+  typeof value === "object" && value !== null && "parameter" in value ? `param:${(value as { parameter: string }).parameter}` : value === undefined ? "" : String(value);
 
 const argumentsText = (values: Argument[] = []): string =>
   values
@@ -97,6 +130,7 @@ function StepEditor({
     ...spec.steps.filter((s) => s.name !== step.name).flatMap(stepOutputs),
   ];
   const kind = step.kind ?? "python_script";
+  if (kind === "module") return <ModuleStepEditor step={step} palette={palette} available={available} problems={problems} update={update} remove={remove} />;
   return (
     <section className="side" aria-label={`edit step ${step.name}`}>
       <h2>Step {step.name}</h2>
@@ -109,7 +143,7 @@ function StepEditor({
       <input id="step-name" value={step.name} onChange={(event) => update({ name: event.target.value })} />
       <label htmlFor="step-kind">Kind</label>
       <select id="step-kind" value={kind} onChange={(event) => update({ kind: event.target.value })}>
-        {(palette?.kinds ?? ["python_script", "estimator", "data_transfer"]).map((k) => (
+        {(palette?.kinds ?? ["python_script", "estimator", "data_transfer"]).filter((k) => k !== "module").map((k) => (
           <option key={k} value={k}>
             {k.replace("_", " ")}
           </option>
@@ -146,10 +180,10 @@ function StepEditor({
               <label key={name} style={{ fontWeight: 400 }}>
                 <input
                   type="checkbox"
-                  checked={(step.inputs ?? []).includes(name)}
+                  checked={listOf(step.inputs).includes(name)}
                   onChange={(event) =>
                     update({
-                      inputs: event.target.checked ? [...(step.inputs ?? []), name] : (step.inputs ?? []).filter((i) => i !== name),
+                      inputs: event.target.checked ? [...listOf(step.inputs), name] : listOf(step.inputs).filter((i) => i !== name),
                     })
                   }
                 />{" "}
@@ -160,7 +194,7 @@ function StepEditor({
           <label htmlFor="step-outputs">Outputs (names, comma separated)</label>
           <input
             id="step-outputs"
-            value={(step.outputs ?? []).map(outputName).join(", ")}
+            value={listOf(step.outputs).map(outputName).join(", ")}
             onChange={(event) =>
               update({
                 outputs: event.target.value
@@ -179,6 +213,127 @@ function StepEditor({
             </>
           )}
         </>
+      )}
+      <p>
+        <button type="button" onClick={remove}>
+          Remove step {step.name}
+        </button>
+      </p>
+    </section>
+  );
+}
+
+function ModuleStepEditor({
+  step,
+  palette,
+  available,
+  problems,
+  update,
+  remove,
+}: {
+  step: SpecStep;
+  palette: Palette | null;
+  available: string[];
+  problems: Problem[];
+  update: (changes: Partial<SpecStep>) => void;
+  remove: () => void;
+}) {
+  const view = moduleOf(step, palette);
+  const versions = (palette?.modules ?? []).filter((m) => m.module === step.module);
+  const inputs = portsOf(step.inputs);
+  const outputs = portsOf(step.outputs);
+  const parameters = step.parameters ?? {};
+  return (
+    <section className="side" aria-label={`edit step ${step.name}`}>
+      <h2>Step {step.name}</h2>
+      {problems.map((p) => (
+        <p key={p.message} className="problem">
+          {p.message}
+        </p>
+      ))}
+      <p>
+        Module <strong>{step.module}</strong>
+        {view?.description ? `: ${view.description}` : ""}
+      </p>
+      <label htmlFor="step-name">Name</label>
+      <input id="step-name" value={step.name} onChange={(event) => update({ name: event.target.value })} />
+      <label htmlFor="step-module-version">Module version</label>
+      <select id="step-module-version" value={step.version ?? ""} onChange={(event) => update({ version: event.target.value || undefined })}>
+        <option value="">the default version</option>
+        {[...new Set([...versions.map((m) => m.version), ...(step.version ? [String(step.version)] : [])])].map((v) => (
+          <option key={v} value={v}>
+            {v}
+            {versions.find((m) => m.version === v)?.status === "Deprecated" ? " (deprecated)" : ""}
+          </option>
+        ))}
+      </select>
+      <label htmlFor="step-target">Compute target</label>
+      <select id="step-target" value={step.compute_target ?? "local"} onChange={(event) => update({ compute_target: event.target.value })}>
+        {[...new Set([...(palette?.compute_targets ?? ["local"]), step.compute_target ?? "local"])].map((t) => (
+          <option key={t}>{t}</option>
+        ))}
+      </select>
+      {!view && <p className="muted">This module version is not in the palette: the check says whether it is published.</p>}
+      <fieldset>
+        <legend>Input ports</legend>
+        {(view?.inputs ?? Object.keys(inputs).map((name) => ({ name, optional: false, description: "" }))).map((port) => (
+          <div key={port.name}>
+            <label htmlFor={`port-in-${port.name}`}>
+              Input port {port.name}
+              {port.optional ? " (optional)" : ""}
+            </label>
+            <select
+              id={`port-in-${port.name}`}
+              value={inputs[port.name] ?? ""}
+              onChange={(event) => {
+                const next = { ...inputs };
+                if (event.target.value) next[port.name] = event.target.value;
+                else delete next[port.name];
+                update({ inputs: next });
+              }}
+            >
+              <option value="">not connected</option>
+              {[...new Set([...available, ...(inputs[port.name] ? [inputs[port.name]] : [])])].map((name) => (
+                <option key={name}>{name}</option>
+              ))}
+            </select>
+          </div>
+        ))}
+      </fieldset>
+      <fieldset>
+        <legend>Output ports</legend>
+        {(view?.outputs ?? Object.keys(outputs).map((name) => ({ name }))).map((port) => (
+          <div key={port.name}>
+            <label htmlFor={`port-out-${port.name}`}>Output port {port.name}: data name</label>
+            <input
+              id={`port-out-${port.name}`}
+              value={outputs[port.name] ? outputName(outputs[port.name]) : ""}
+              onChange={(event) => update({ outputs: { ...outputs, [port.name]: event.target.value } })}
+            />
+          </div>
+        ))}
+      </fieldset>
+      {(view?.parameters ?? []).length > 0 && (
+        <fieldset>
+          <legend>Parameters (param:NAME is a pipeline parameter)</legend>
+          {(view?.parameters ?? []).map((parameter) => (
+            <div key={parameter.name}>
+              <label htmlFor={`module-param-${parameter.name}`}>Parameter {parameter.name}</label>
+              <input
+                id={`module-param-${parameter.name}`}
+                placeholder={`default: ${String(parameter.default)}`}
+                value={valueText(parameters[parameter.name])}
+                onChange={(event) => {
+                  const next = { ...parameters };
+                  const text = event.target.value;
+                  if (text.trim() === "") delete next[parameter.name];
+                  else next[parameter.name] = text.startsWith("param:") ? { parameter: text.slice(6) } : parseValue(text);
+                  update({ parameters: next });
+                }}
+              />
+            </div>
+          ))}
+        </fieldset>
       )}
       <p>
         <button type="button" onClick={remove}>
@@ -273,20 +428,24 @@ export function Designer() {
       ...spec.steps.map((step) => ({
         id: step.name,
         title: step.name,
-        subtitle: step.kind === "data_transfer" ? "copy" : step.script ?? "",
+        subtitle:
+          step.kind === "data_transfer" ? "copy" : step.kind === "module" ? `module ${step.module}${step.version ? ` v${step.version}` : ""}` : step.script ?? "",
         status: "not started",
-        inputs: stepInputs(step),
+        // A module step shows its input ports by name, connected or not.
+        inputs: step.kind === "module" ? (moduleOf(step, palette)?.inputs.map((p) => p.name) ?? Object.keys(portsOf(step.inputs))) : stepInputs(step),
         outputs: stepOutputs(step),
         problem: problems?.some((p) => p.step === step.name),
       })),
     ],
-    [spec, problems],
+    [spec, problems, palette],
   );
   const edges: GraphEdge[] = useMemo(() => {
     const producers: Record<string, string> = {};
     spec.steps.forEach((step) => stepOutputs(step).forEach((o) => (producers[o] = step.name)));
     return spec.steps.flatMap((step) =>
-      stepInputs(step).map((name) => ({ source: producers[name] ?? `data:${name}`, target: step.name, data: name })),
+      step.kind === "module"
+        ? Object.entries(portsOf(step.inputs)).map(([port, name]) => ({ source: producers[name] ?? `data:${name}`, target: step.name, data: name, port }))
+        : stepInputs(step).map((name) => ({ source: producers[name] ?? `data:${name}`, target: step.name, data: name })),
     );
   }, [spec]);
 
@@ -306,6 +465,21 @@ export function Designer() {
       setStatus(`Added data ${name}: set its datastore and path under Pipeline.`);
       return;
     }
+    if (template.module) {
+      const found = template.module;
+      const name = uniqueName(found.module, names);
+      const taken = [...names, name, ...spec.steps.flatMap(stepOutputs)];
+      const outputs: PortMap = {};
+      found.outputs.forEach((port) => {
+        outputs[port.name] = uniqueName(`${name}_${port.name}`, taken);
+        taken.push(outputs[port.name]);
+      });
+      const step: SpecStep = { name, kind: "module", module: found.module, version: found.version, inputs: {}, outputs, parameters: {} };
+      setSpec({ ...spec, steps: [...spec.steps, step], layout: { ...layout, [name]: at ?? freeSpot() } });
+      setSelected(name);
+      setStatus(`Added step ${name}, module ${found.module} version ${found.version}.`);
+      return;
+    }
     const base = template.step?.script?.replace(/\.py$/, "") ?? template.step?.kind ?? "step";
     const name = uniqueName(base, names);
     const step: SpecStep = { name, ...template.step };
@@ -320,6 +494,9 @@ export function Designer() {
   };
 
   const templates: Template[] = [
+    ...(palette?.modules ?? [])
+      .filter((m) => m.default)
+      .map((m) => ({ label: `module ${m.module} v${m.version} (${[...m.inputs.map((p) => `in ${p.name}`), ...m.outputs.map((p) => `out ${p.name}`)].join(", ")})`, module: m })),
     ...(palette?.scripts ?? []).map((s) => ({ label: `${s.source_directory}/${s.script}`, step: { script: s.script, source_directory: s.source_directory } })),
     { label: "Python script step", step: { script: "" } },
     { label: "Estimator step (trains, registers a model)", step: { kind: "estimator", script: "" } },
@@ -342,10 +519,22 @@ export function Designer() {
   const connect = (data: string, target: string) => {
     const step = spec.steps.find((s) => s.name === target);
     if (!step || stepOutputs(step).includes(data)) return;
+    if (step.kind === "module") {
+      const inputs = portsOf(step.inputs);
+      const ports = moduleOf(step, palette)?.inputs.map((p) => p.name) ?? [];
+      const open = ports.find((port) => !inputs[port]);
+      if (!open) {
+        setStatus(`Every input port of ${target} is connected: change one in the step's panel.`);
+        return;
+      }
+      updateStep(target, { inputs: { ...inputs, [open]: data } });
+      setStatus(`Connected ${data} to input port ${open} of ${target}.`);
+      return;
+    }
     if (step.kind === "data_transfer") {
       updateStep(target, { source: data });
-    } else if (!(step.inputs ?? []).includes(data)) {
-      updateStep(target, { inputs: [...(step.inputs ?? []), data], arguments: [...(step.arguments ?? []), `--${data}`, { data }] });
+    } else if (!listOf(step.inputs).includes(data)) {
+      updateStep(target, { inputs: [...listOf(step.inputs), data], arguments: [...(step.arguments ?? []), `--${data}`, { data }] });
     }
     setStatus(`Connected ${data} to ${target}.`);
   };
@@ -426,7 +615,7 @@ export function Designer() {
               + {template.label}
             </button>
           ))}
-          {palette && palette.modules.length === 0 && <p className="muted">No published modules are installed.</p>}
+          {palette && palette.modules.length === 0 && <p className="muted">No published modules (airflow-ml module publish adds one).</p>}
         </nav>
         <div className="grow canvas" onDragOver={(event) => event.preventDefault()} onDrop={drop} data-testid="canvas">
           <PipelineGraph

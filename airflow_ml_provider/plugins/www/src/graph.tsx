@@ -14,7 +14,9 @@ export type GraphNode = {
   problem?: boolean;
 };
 
-export type GraphEdge = { source: string; target: string; data: string | null };
+// ``port``: the target's input port the data goes to, where ports have names of their own
+// (a module step's); else the target's input of the data's name.
+export type GraphEdge = { source: string; target: string; data: string | null; port?: string };
 
 export type Point = { x: number; y: number };
 
@@ -123,7 +125,7 @@ export function PipelineGraph({ nodes, edges, selected, onSelect, positions, onM
     const target = byId[edge.target];
     if (!source || !target || !placed[edge.source] || !placed[edge.target]) return null;
     const out = edge.data ? Math.max(0, source.outputs.indexOf(edge.data)) : 0;
-    const inn = edge.data ? Math.max(0, target.inputs.indexOf(edge.data)) : 0;
+    const inn = edge.data ? Math.max(0, target.inputs.indexOf(edge.port ?? edge.data)) : 0;
     const from = { x: placed[edge.source].x + width(source), y: placed[edge.source].y + (edge.data ? portY(out) : HEAD / 2) };
     const to = { x: placed[edge.target].x, y: placed[edge.target].y + (edge.data ? portY(inn) : HEAD / 2) };
     const bend = Math.max(40, (to.x - from.x) / 2);
@@ -157,7 +159,7 @@ export function PipelineGraph({ nodes, edges, selected, onSelect, positions, onM
           const path = edgePath(edge);
           if (!path) return null;
           return (
-            <g key={`${edge.source}-${edge.target}-${edge.data}`}>
+            <g key={`${edge.source}-${edge.target}-${edge.data}-${edge.port ?? ""}`}>
               <path className={edge.data ? "edge" : "edge order"} d={path.d} markerEnd="url(#mlp-arrow)" />
               {edge.data && (
                 <>
