@@ -286,11 +286,12 @@ def test_the_designer_places_a_published_module_and_saves_a_module_step(
         read_definition(dags_folder / "modules" / "add_numbers" / "module.yaml"), ModuleRegistry(registry_url)
     )
     for name in ("module_pipeline.pipeline.yaml", "module_pipeline.py"):
-        request.addfinalizer((dags_folder / name).unlink)
+        request.addfinalizer(lambda path=dags_folder / name: path.unlink(missing_ok=True))
     status, palette = site.get("/ml-pipelines/api/designer/palette", "ada")
     assert status == 200, palette
-    (module,) = [m for m in palette["modules"] if m["module"] == "AddNumbers"]
-    assert (module["version"], module["default"]) == ("1", True)
+    # The palette offers the module's default version (the first one published).
+    (module,) = [m for m in palette["modules"] if m["module"] == "AddNumbers" and m["default"]]
+    version = module["version"]
     assert [[p["name"] for p in module[key]] for key in ("inputs", "outputs", "parameters")] == [
         ["earlier"],
         ["total"],
@@ -300,14 +301,14 @@ def test_the_designer_places_a_published_module_and_saves_a_module_step(
 
     page = page_as("ada")
     view = _plugin(page, site, "/plugin/ml-pipeline-designer")
-    entry = view.get_by_role("button", name="+ module AddNumbers v1 (in earlier, out total)")
+    entry = view.get_by_role("button", name=f"+ module AddNumbers v{version} (in earlier, out total)")
     entry.wait_for()
     view.get_by_label("DAG id").fill("module_pipeline")
     canvas = view.get_by_test_id("canvas")
     # Dragged from the palette onto the canvas, twice: the second adds to the first one's sum.
     entry.drag_to(canvas, target_position={"x": 60, "y": 60})
     view.get_by_role("status").filter(
-        has_text="Added step AddNumbers, module AddNumbers version 1"
+        has_text=f"Added step AddNumbers, module AddNumbers version {version}"
     ).wait_for()
     view.get_by_label("Parameter number").fill("3")
     entry.drag_to(canvas, target_position={"x": 370, "y": 60})
@@ -333,7 +334,7 @@ def test_the_designer_places_a_published_module_and_saves_a_module_step(
             "name": "AddNumbers",
             "kind": "module",
             "module": "AddNumbers",
-            "version": "1",
+            "version": version,
             "inputs": {},
             "outputs": {"total": "AddNumbers_total"},
             "parameters": {"number": 3},
@@ -342,7 +343,7 @@ def test_the_designer_places_a_published_module_and_saves_a_module_step(
             "name": "AddNumbers_2",
             "kind": "module",
             "module": "AddNumbers",
-            "version": "1",
+            "version": version,
             "inputs": {"earlier": "AddNumbers_total"},
             "outputs": {"total": "AddNumbers_2_total"},
             "parameters": {"number": 4},

@@ -294,3 +294,32 @@ def test_v1_module_get_and_publish_outside_dag_files(tmp_path: Path, registry_ur
     assert ModuleRegistry(registry_url).version("Adder").interface.inputs[0].name == "in1"
     step = ModuleStep(module=found, outputs_map={"out_sum": PipelineData("s")}, name="adder")
     assert step.version == "Adder:1"
+
+
+def test_a_dag_file_publishing_a_module_writes_nothing_while_parsed(
+    tmp_path: Path, registry_url: str
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    (tmp_path / "steps").mkdir()
+    (tmp_path / "steps" / "calculate.py").write_text("print(1)\n")
+    (tmp_path / "module_dag.py").write_text(
+        "from airflow_ml_provider.v1 import (\n"
+        "    Module, ModuleStep, OutputPortDef, Pipeline, PipelineData, Workspace,\n"
+        ")\n"
+        "ws = Workspace.from_config()\n"
+        "out = OutputPortDef('out_sum')\n"
+        "module = Module.create(ws, name='InFileOnly')\n"
+        "module.publish_python_script(\n"
+        "    'calculate.py', 'v1', inputs=[], outputs=[out], source_directory='steps'\n"
+        ")\n"
+        "step = ModuleStep(module=module, outputs_map={out: PipelineData('s')}, arguments=['--out', "
+        "PipelineData('s')], name='calc')\n"
+        "pipeline = Pipeline(workspace=ws, steps=[step], dag_id='in_file_module')\n"
+    )
+
+    bag = DagBag(dag_folder=str(tmp_path / "module_dag.py"), safe_mode=False)
+
+    assert not bag.import_errors, bag.import_errors
+    assert "in_file_module" in bag.dags
+    assert ModuleRegistry(registry_url).names() == []
