@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ def _data(data: Any) -> dict[str, Any]:
     }
 
 
+@lru_cache(maxsize=1024)
 def _relative(path: Any, base: Any) -> str | None:
+    """Path arithmetic, the same for the steps of a folder."""
     if path is None:
         return None
     try:
