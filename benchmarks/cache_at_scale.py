@@ -233,9 +233,7 @@ def main() -> None:
             f"insert p99 {insert_p99:.1f} ms (target < 20), with {args.entries:,} entries"
         )
     finally:
-        from airflow_ml_provider.caching import store as store_module
-
-        store_module._engine.cache_clear()
+        store.engine.dispose()
         with admin.connect() as connection:
             connection.execute(sqlalchemy.text(f"drop database if exists {database} with (force)"))
 

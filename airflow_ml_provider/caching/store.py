@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import json
 import time
-from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -25,9 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
     delete,
-    event,
     func,
     insert,
     make_url,
@@ -37,9 +33,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from airflow_ml_provider import settings
+from airflow_ml_provider import provider_db, settings
 from airflow_ml_provider.handoff import ResultOrigin
-from airflow_ml_provider.private import private_file
+
+# The step cache's file is the provider database's: its damage and recovery are named there.
+from airflow_ml_provider.provider_db import StepCacheDamagedError as StepCacheDamagedError
+from airflow_ml_provider.provider_db import set_aside_damaged as set_aside_damaged
+from airflow_ml_provider.provider_db import sqlite_file
 
 metadata = MetaData()
 
@@ -160,62 +160,28 @@ def _entry(row: Any) -> CacheEntry:
     )
 
 
-# What SQLite says of a file that is not (or no longer) a usable database.
-_DAMAGED = ("malformed", "not a database", "corrupt", "disk i/o error")
-
-
-class StepCacheDamagedError(RuntimeError):
-    """The step cache's database file is damaged: says which file and how to recover."""
-
-    def __init__(self, location: str, cause: str) -> None:
-        self.location = location
-        super().__init__(
-            f"the step cache database {location} is damaged ({cause}). Recover with "
-            "`airflow-ml cache clear --all`, which sets the damaged file aside and creates a new "
-            "one (cached results are computed again), or set [ml_pipelines] on_cache_error = "
-            "run_uncached (AIRFLOW__ML_PIPELINES__ON_CACHE_ERROR=run_uncached) to run steps "
-            "without the cache, with a warning, meanwhile."
-        )
-
-
-def sqlite_file(url: str) -> Path | None:
-    return Path(url[len("sqlite:///") :]) if url.startswith("sqlite:///") else None
+def _engine(url: str) -> Engine:
+    """The provider database's engine, with the step cache's tables and indexes."""
+    engine = provider_db.engine(url)
+    _schema(engine, sqlite_file(url) is not None)
+    return engine
 
 
 @cache
-def _engine(url: str) -> Engine:
-    database = sqlite_file(url)
-    if database is not None:
-        private_file(database)  # it holds pre-images: argument values, file digests
-        engine = create_engine(url, connect_args={"timeout": 60})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(connection: Any, _: Any) -> None:
-            connection.execute("pragma journal_mode=wal")
-            connection.execute("pragma busy_timeout=60000")
-
-        @event.listens_for(engine, "handle_error")
-        def _damaged(context: Any) -> None:
-            cause = str(context.original_exception)
-            if any(marker in cause.lower() for marker in _DAMAGED):
-                raise StepCacheDamagedError(str(database), cause) from None
-
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
+def _schema(engine: Engine, sqlite: bool) -> None:
     # A SQLite file already at this schema needs no checks: every task process opens the store,
     # and checking each table and index costs tens of milliseconds on a busy machine.
-    if database is not None and _sqlite_schema(engine) == SCHEMA_VERSION:
-        return engine
+    if sqlite and _sqlite_schema(engine) == SCHEMA_VERSION:
+        return
     metadata.create_all(engine)
     # create_all adds indexes only with new tables; a store made by an older version gets them here
     # (once: on PostgreSQL, building one over millions of rows holds writes for seconds).
     for table in metadata.sorted_tables:
         for index in table.indexes:
             index.create(engine, checkfirst=True)
-    if database is not None:
+    if sqlite:
         with engine.begin() as connection:
             connection.exec_driver_sql(f"pragma user_version = {SCHEMA_VERSION}")
-    return engine
 
 
 def _sqlite_schema(engine: Engine) -> int:
@@ -231,22 +197,6 @@ def unreachable_store(error: Exception) -> str:
         f"the step cache database {location} cannot be used ({cause}). Check [ml_pipelines] "
         "cache_url, or set on_cache_error = run_uncached to run steps without the cache meanwhile"
     )
-
-
-def set_aside_damaged(url: str) -> Path | None:
-    """Move a damaged SQLite cache file (and its WAL files) aside; returns where, None if not SQLite."""
-    database = sqlite_file(url)
-    if database is None:
-        return None
-    with suppress(Exception):  # close pooled connections to the old file, if it was ever opened
-        _engine(url).dispose()
-    _engine.cache_clear()
-    aside = database.with_name(f"{database.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
-    for suffix in ("", "-wal", "-shm", "-journal"):
-        part = Path(f"{database}{suffix}")
-        if part.exists():
-            part.rename(f"{aside}{suffix}")
-    return aside
 
 
 class StepCacheStore:

@@ -77,11 +77,14 @@ def test_a_store_already_at_its_schema_is_opened_without_checking_it(tmp_path: P
     # Every task process opens the store: checking each table and index there costs tens of ms.
     from sqlalchemy import Engine, event
 
-    from airflow_ml_provider.caching.store import _engine
+    from airflow_ml_provider import provider_db
+    from airflow_ml_provider.caching.store import _schema
 
     url = f"sqlite:///{tmp_path / 'cache.db'}"
     StepCacheStore(url).put(entry(1))
-    _engine.cache_clear()  # as in a new task process
+    provider_db.engine(url).dispose()  # as in a new task process
+    provider_db.engine.cache_clear()
+    _schema.cache_clear()
     statements: list[str] = []
 
     def note(connection, cursor, statement, *args):
