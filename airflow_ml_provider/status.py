@@ -110,17 +110,20 @@ def _decide(
         return Outcome(UNCACHED, f"run, not cached: cannot fingerprint {error}")
     except SnapshotError as error:
         return Outcome(UNCACHED, f"fails before it runs: {error}")
-    return decide(
-        step,
-        pre_image,
-        dag_id=dag_id,
-        store=store,
-        stat_cache=stat_cache,
-        regenerate=bool(conf.get("regenerate_outputs")),
-        lease=store.live_holder,
-        evict=False,
-        warn=lambda problem: None,  # the message of the outcome says it
-    )
+    try:
+        return decide(
+            step,
+            pre_image,
+            dag_id=dag_id,
+            store=store,
+            stat_cache=stat_cache,
+            regenerate=bool(conf.get("regenerate_outputs")),
+            lease=store.live_holder,
+            evict=False,
+            warn=lambda problem: None,  # the message of the outcome says it
+        )
+    except UnfingerprintableError as error:
+        return Outcome(UNCACHED, f"run, not cached: cannot fingerprint {error}")
 
 
 def _status(name: str, outcome: Outcome | StepStatus) -> StepStatus:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,9 +36,13 @@ def find_hit(
     warn: Callable[[str], None],
     base_directory: Path,
     now: float | None = None,
+    storage_options: Callable[[str], dict[str, Any]],
     evict: bool = True,
 ) -> Hit | None:
     """The newest entry for ``base`` whose modules are unchanged and outputs intact.
+
+    ``storage_options(output)``: the options of the datastore that output is on, asked only
+    for an output on a remote store.
 
     Entries whose outputs are gone or altered, or that outlived the TTL, are evicted (with
     ``evict=False``, as ``airflow-ml status`` looks, they are only reported).
@@ -57,7 +62,11 @@ def find_hit(
         problems = [
             problem
             for name, reference in entry.outputs.items()
-            if (problem := output_problem(name, reference, full=full, cache=cache))
+            if (
+                problem := output_problem(
+                    name, reference, full=full, cache=cache, storage_options=partial(storage_options, name)
+                )
+            )
         ]
         if problems:
             warn("; ".join(problems) + f": cache entry {entry.fingerprint[:12]} {dropped}")

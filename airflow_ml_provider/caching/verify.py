@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import blake3
@@ -13,13 +14,22 @@ from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.handoff import STORE_DIGEST
 from airflow_ml_provider.runtime.digest import ALGORITHM, manifest_digest, path_digest
 from airflow_ml_provider.runtime.staging import local_path
-from airflow_ml_provider.runtime.stores import storage_options_for
 
 
 def output_problem(
-    name: str, reference: dict[str, Any], *, full: bool, cache: StatCache, kind: str = "output"
+    name: str,
+    reference: dict[str, Any],
+    *,
+    full: bool,
+    cache: StatCache,
+    storage_options: Callable[[], dict[str, Any]],
+    kind: str = "output",
 ) -> str | None:
-    """Why a recorded output can no longer be reused (or read as an input), or None if it can."""
+    """Why a recorded output can no longer be reused (or read as an input), or None if it can.
+
+    ``storage_options`` gives the options of the datastore the output is on: asked only for an
+    output on a remote store (a local one needs no connection read).
+    """
     uri = reference["uri"]
     local = local_path(uri)
     if local is not None:
@@ -33,7 +43,7 @@ def output_problem(
         ):
             return f'{kind} "{name}" was altered at {uri}'
         return None
-    options = storage_options_for(uri)
+    options = storage_options()
     fs, path = url_to_fs(uri, **options)
     fs.invalidate_cache()
     if not fs.exists(path):

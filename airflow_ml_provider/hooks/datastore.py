@@ -11,7 +11,6 @@ from airflow.sdk import BaseHook
 
 from airflow_ml_provider.connection_types import DATASTORE_TYPE, OLD_DATASTORE_TYPE
 from airflow_ml_provider.hooks.connections import get_connection, warn_deprecated_type
-from airflow_ml_provider.runtime.stores import remember_storage_options
 from airflow_ml_provider.settings import provider_home
 
 DEFAULT_DATASTORE = "default"
@@ -98,9 +97,7 @@ class DatastoreHook(BaseHook):
             options = {**derived, **options}
             if client_kwargs:
                 options["client_kwargs"] = client_kwargs
-        resolved = ResolvedDatastore(name, _normalise(base_uri), options)
-        remember_storage_options(resolved.base_uri, options)
-        return resolved
+        return ResolvedDatastore(name, _normalise(base_uri), options)
 
     def _credentials(self, connection: Any, extra: dict[str, Any]) -> dict[str, Any]:
         """Key and secret from this connection, or from the Airflow AWS connection it names.

@@ -189,15 +189,24 @@ class StepRunOperator(StepRunBase):
             )
         reference = produced_reference(self.pipeline, self.step.name, data.name, context["ti"])
         datastore = DatastoreHook(data.datastore or "default").resolve()
-        self._check_staged_input(data.name, reference)
+        self._check_staged_input(data.name, reference, datastore.storage_options)
         mode = input_mode(data.mode, datastore)
         return InputSpec(data.name, reference.uri, mode, datastore.storage_options)
 
-    def _check_staged_input(self, name: str, reference: OutputReference) -> None:
+    def _check_staged_input(
+        self, name: str, reference: OutputReference, storage_options: dict[str, Any]
+    ) -> None:
         """An input must still hold what its producer published (unchanged files are not re-read)."""
         stat_cache = StatCache(settings.stat_cache_path(), self.log.warning)
         try:
-            problem = output_problem(name, reference.to_json(), full=False, cache=stat_cache, kind="input")
+            problem = output_problem(
+                name,
+                reference.to_json(),
+                full=False,
+                cache=stat_cache,
+                storage_options=lambda: storage_options,
+                kind="input",
+            )
         finally:
             stat_cache.close()
         if problem:

@@ -191,18 +191,3 @@ def check_exists(fs: Any, path: str) -> None:
             raise
     if not fs.exists(path):
         raise MissingError("no such file, folder or object (NoSuchKey)")
-
-
-_KNOWN_OPTIONS: dict[str, dict[str, Any]] = {}
-
-
-def remember_storage_options(base_uri: str, storage_options: dict[str, Any]) -> None:
-    """Note the options of a resolved datastore, for code that only has a URI (verification)."""
-    if storage_options:
-        _KNOWN_OPTIONS[base_uri.rstrip("/")] = dict(storage_options)
-
-
-def storage_options_for(uri: str) -> dict[str, Any]:
-    """The options of the datastore whose base URI is the longest prefix of ``uri`` ({} if none)."""
-    matches = [base for base in _KNOWN_OPTIONS if uri == base or uri.startswith(base + "/")]
-    return dict(_KNOWN_OPTIONS[max(matches, key=len)]) if matches else {}

@@ -63,8 +63,6 @@ def step_pre_image(
         compute_kind, image_digest = target.kind, target_image_digest(target, step.environment)
         python_version = target_python_version(target, step.environment)
         inputs = {data.name: input_digest(data) for data in step.inputs}
-        for data in step.outputs:  # their options are needed to verify a hit on a remote store
-            DatastoreHook(data.datastore or "default").resolve()
     except (ComputeTargetError, DatastoreError, StepInputError, StoreError, SqlSourceError) as error:
         raise UnfingerprintableError(str(error)) from None
     if step.kind == "data_transfer":
@@ -91,6 +89,28 @@ def data_reference_digest(data: DataReference, stat_cache: StatCache) -> str:
         raise UnfingerprintableError(f'input "{data.name}": {uri} does not exist') from None
 
 
+def output_storage_options(step: Any) -> Callable[[str], dict[str, Any]]:
+    """The options of the datastore each of the step's outputs is on, resolved when first asked.
+
+    A hit's outputs on the local disk are verified without them; one on a remote store needs
+    its datastore's connection (credentials, endpoint). A datastore that cannot be resolved
+    leaves the step unfingerprintable, as an input's would.
+    """
+    datastores = {data.name: data.datastore or "default" for data in step.outputs}
+    resolved: dict[str, dict[str, Any]] = {}
+
+    def storage_options(output: str) -> dict[str, Any]:
+        name = datastores.get(output, "default")
+        if name not in resolved:
+            try:
+                resolved[name] = DatastoreHook(name).resolve().storage_options
+            except DatastoreError as error:
+                raise UnfingerprintableError(f'output "{output}": {error}') from None
+        return resolved[name]
+
+    return storage_options
+
+
 def decide(
     step: Any,
     pre_image: dict[str, Any],
@@ -105,6 +125,8 @@ def decide(
 ) -> Outcome:
     """Reuse a verified hit, wait for the run holding the lease, or run (and say why).
 
+    UnfingerprintableError when a remote output's datastore cannot be resolved to verify a hit.
+
     ``lease(base)`` is the holder of the lease on ``base`` when it is another run's (the
     sensor takes the lease; status only looks). ``evict``: drop stale entries found on the way.
     """
@@ -117,7 +139,15 @@ def decide(
             problems.append(problem)
             warn(problem)
 
-        hit = find_hit(store, base, stat_cache, warn=stale, base_directory=step.base_directory, evict=evict)
+        hit = find_hit(
+            store,
+            base,
+            stat_cache,
+            warn=stale,
+            base_directory=step.base_directory,
+            storage_options=output_storage_options(step),
+            evict=evict,
+        )
         if hit is not None:
             return Outcome(REUSE, hit.message, base, pre_image, hit=hit)
     other = lease(base)

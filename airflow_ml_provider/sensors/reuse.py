@@ -123,24 +123,24 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
                 lambda data: self._input_digest(data, context, stat_cache, produced),
                 stat_cache,
             )
+            holder = LeaseHolder(ti.dag_id, ti.run_id, step.name)
+            outcome = decide(
+                step,
+                pre_image,
+                dag_id=ti.dag_id,
+                store=store,
+                stat_cache=stat_cache,
+                regenerate=bool(run_conf.get("regenerate_outputs")),
+                lease=lambda base: self._take_lease(store, base, str(holder)),
+                evict=True,
+                warn=lambda problem: self.log.warning(f'step "{step.name}": {problem}'),
+            )
         except SnapshotError as error:
             raise AirflowException(f'step "{step.name}": {error}') from None
         except UnfingerprintableError as error:
             self._record(store, ti, "run", f"run, not cached: cannot fingerprint {error}", None, None)
             self.log.warning(f'step "{step.name}": cannot fingerprint {error}; it runs and is not cached')
             return True
-        holder = LeaseHolder(ti.dag_id, ti.run_id, step.name)
-        outcome = decide(
-            step,
-            pre_image,
-            dag_id=ti.dag_id,
-            store=store,
-            stat_cache=stat_cache,
-            regenerate=bool(run_conf.get("regenerate_outputs")),
-            lease=lambda base: self._take_lease(store, base, str(holder)),
-            evict=True,
-            warn=lambda problem: self.log.warning(f'step "{step.name}": {problem}'),
-        )
         base = str(outcome.base)
         if outcome.hit is not None:
             hit = outcome.hit

@@ -7,6 +7,7 @@ subprocesses.
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -354,12 +355,16 @@ def test_an_s3_output_rewritten_with_other_bytes_of_the_same_size_is_not_reused(
         assert fresh["uri"] != made["uri"]
 
     with ledger.fault("verify_outputs=digest re-hashes an S3 output's bytes"):
+        from airflow_ml_provider.hooks.datastore import DatastoreHook
+
         cache = StatCache(airflow_db / "ml" / "verify-test-stat.db")
-        assert output_problem("made", fresh, full=True, cache=cache) is None
+        options = DatastoreHook("rel_s3_out").resolve().storage_options
+        check = partial(output_problem, "made", cache=cache, storage_options=lambda: options)
+        assert check(fresh, full=True) is None
         wrong = {**fresh, "digest": "blake3:" + "0" * 64}
         # The store's checksums still match; only re-reading the bytes finds the difference.
-        assert output_problem("made", wrong, full=False, cache=cache) is None
-        assert "its bytes differ" in (output_problem("made", wrong, full=True, cache=cache) or "")
+        assert check(wrong, full=False) is None
+        assert "its bytes differ" in (check(wrong, full=True) or "")
         cache.close()
 
 

@@ -122,6 +122,24 @@ def test_explanations_name_what_changed_field_by_field():
     ]
 
 
+def _local_only(output: str) -> dict[str, object]:
+    """Local outputs are verified on disk: asking for a datastore's options would be a connection read."""
+    raise AssertionError(f'output "{output}" is local: no datastore options are needed to verify it')
+
+
+def find_hit(
+    store: StepCacheStore, base: str, stat_cache: StatCache, base_directory: Path, warnings: list[str]
+) -> lookup.Hit | None:
+    return lookup.find_hit(
+        store,
+        base,
+        stat_cache,
+        warn=warnings.append,
+        base_directory=base_directory,
+        storage_options=_local_only,
+    )
+
+
 def _entry(tmp_path: Path, base: str, created_at: float, output: Path) -> CacheEntry:
     content = path_digest(output)
     reference = {
@@ -150,11 +168,9 @@ def test_a_hit_is_verified_and_a_stale_entry_is_evicted(tmp_path, store, stat_ca
     store.put(_entry(tmp_path, "base1", time.time(), output))
     warnings: list[str] = []
 
-    assert (
-        lookup.find_hit(store, "base1", stat_cache, warn=warnings.append, base_directory=tmp_path) is not None
-    )
+    assert find_hit(store, "base1", stat_cache, tmp_path, warnings) is not None
     (output / "model.pkl").write_bytes(b"WEIGHTS")  # same size, other bytes
-    assert lookup.find_hit(store, "base1", stat_cache, warn=warnings.append, base_directory=tmp_path) is None
+    assert find_hit(store, "base1", stat_cache, tmp_path, warnings) is None
     assert "altered" in warnings[-1]
     assert store.candidates("base1") == []
 
@@ -168,7 +184,7 @@ def test_a_deleted_output_is_a_miss(tmp_path, store, stat_cache):
     output.rmdir()
     warnings: list[str] = []
 
-    assert lookup.find_hit(store, "base2", stat_cache, warn=warnings.append, base_directory=tmp_path) is None
+    assert find_hit(store, "base2", stat_cache, tmp_path, warnings) is None
     assert "is gone" in warnings[-1]
 
 
@@ -180,7 +196,7 @@ def test_entries_older_than_the_ttl_are_not_reused(tmp_path, store, stat_cache, 
     monkeypatch.setenv("AIRFLOW__ML_PIPELINES__CACHE_TTL_SECONDS", "3600")
     warnings: list[str] = []
 
-    assert lookup.find_hit(store, "base3", stat_cache, warn=warnings.append, base_directory=tmp_path) is None
+    assert find_hit(store, "base3", stat_cache, tmp_path, warnings) is None
     assert "older than the TTL" in warnings[-1]
 
 

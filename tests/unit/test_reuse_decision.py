@@ -7,6 +7,7 @@ output folders.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,13 +16,13 @@ import pytest
 from sqlalchemy import event
 
 from airflow_ml_provider import PipelineData, PythonScriptStep
-from airflow_ml_provider.caching.fingerprint import base_key, fingerprint
+from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, base_key, fingerprint
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import CacheEntry, Decision, StepCacheStore
 from airflow_ml_provider.handoff import LeaseHolder, OutputReference, ProducedBy, ResultOrigin
 from airflow_ml_provider.lineage import step_input_uris
 from airflow_ml_provider.runtime.digest import path_digest
-from airflow_ml_provider.sensors.decision import REUSE, RUN, WAIT, Outcome, decide
+from airflow_ml_provider.sensors.decision import REUSE, RUN, WAIT, Outcome, decide, step_pre_image
 
 PRE_IMAGE = {"version": 1, "step": {"name": "train"}, "params": {"C": "1.0"}}
 
@@ -197,3 +198,48 @@ def test_a_hits_lineage_uses_the_references_its_fingerprint_read(tmp_path: Path)
     produced_by = ProducedBy("wine", "run_1", "prepare.run", 1)
     reference = OutputReference("file:///data/prepared", "0" * 64, 1, 1, produced_by)
     assert step_input_uris(step, None, None, {}, {"prepared": reference}) == ["file:///data/prepared"]
+
+
+def test_the_fingerprint_reads_no_connection_of_the_outputs_datastores(
+    tmp_path: Path, stats: StatCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each connection read is a round trip to the API server in a task: a hit on local outputs
+    # needs none for its outputs (the pre-image names their datastores; it does not resolve them).
+    from airflow_ml_provider.hooks import datastore as datastore_hooks
+
+    reads: list[str] = []
+    read = datastore_hooks.get_connection
+    monkeypatch.setattr(datastore_hooks, "get_connection", lambda name: reads.append(name) or read(name))
+    step = train_step(tmp_path, outputs=[PipelineData("model", datastore="lake_not_defined")])
+    pre_image = step_pre_image(step, {}, lambda data: "", stats)
+    assert reads == []
+    assert "lake_not_defined" in json.dumps(pre_image)
+
+
+def test_a_remote_hit_whose_datastore_cannot_be_resolved_leaves_the_step_uncached(
+    tmp_path: Path, store: StepCacheStore, stats: StatCache
+) -> None:
+    # Verifying an output on a remote store needs its datastore's options, resolved when asked.
+    base = base_key(PRE_IMAGE)
+    produced_by = ProducedBy("wine", "run_1", "train.run", 1)
+    reference = OutputReference("s3://bucket/out/model", "blake3:" + "0" * 64, 64, 1, produced_by)
+    store.put_pre_image(base, PRE_IMAGE)
+    store.put(
+        CacheEntry(
+            fingerprint(base, {}),
+            base,
+            "wine",
+            "train",
+            dict(PRE_IMAGE),
+            {},
+            {"model": reference.to_json()},
+            ResultOrigin(produced_by, None).to_json(),
+            time.time(),
+        )
+    )
+    step = train_step(tmp_path, outputs=[PipelineData("model", datastore="lake_not_defined")])
+    with pytest.raises(
+        UnfingerprintableError, match='output "model": datastore "lake_not_defined" is not defined'
+    ):
+        decided(step, store, stats)
+    assert store.candidates(base) != []  # not evicted: nothing says the output changed
