@@ -8,7 +8,7 @@ DEMO_ENV := AIRFLOW_HOME=$(DEMO_HOME) AIRFLOW__CORE__DAGS_FOLDER=$(CURDIR)/dags 
 	AIRFLOW_CONN_SAMPLES='{"conn_type": "mldatastore", "host": "file://$(CURDIR)/dags/wine/data"}' \
 	AIRFLOW_CONN_GPU='{"conn_type": "mlcomputelocal"}'
 
-.PHONY: demo test lint env ui screenshots constraints
+.PHONY: demo test lint env compiled ui screenshots constraints
 
 # pyproject.toml declares lower bounds only; constraints.txt pins the test environment.
 $(BIN)/.installed: pyproject.toml constraints.txt
@@ -19,12 +19,18 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 
 env: $(BIN)/.installed
 
+# The editable checkout's byte code, as pip writes it for an installed wheel: where
+# PYTHONDONTWRITEBYTECODE is set, every Airflow process (each task's too) would otherwise
+# compile the provider from source. A stale file is only ignored (its source is newer).
+compiled: $(BIN)/.installed
+	$(BIN)/python -m compileall -q airflow_ml_provider > /dev/null
+
 constraints: $(BIN)/.installed
 	{ sed -n '1,2p' constraints.txt; $(BIN)/uv pip compile --quiet --upgrade --python-version 3.11 \
 		--extra dev --no-annotate --no-header -c constraints-upper.txt pyproject.toml; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 
-demo: $(BIN)/.installed
+demo: compiled
 	rm -rf $(CURDIR)/.demo
 	$(DEMO_ENV) $(BIN)/airflow db migrate > /dev/null
 	@echo "== first run: every step runs =="
@@ -45,7 +51,7 @@ lint: $(BIN)/.installed
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: $(BIN)/.installed
+test: compiled
 	$(BIN)/python -m pytest
 	$(BIN)/ruff check .
 	$(BIN)/mypy
