@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -361,3 +362,19 @@ def test_the_designer_places_a_published_module_and_saves_a_module_step(
         check=False,
     )
     assert "ok module_pipeline" in check.stdout, check.stdout + check.stderr
+    # With its default version disabled, the palette offers the module's latest usable version.
+    newer = site.home / "add_numbers_v2"
+    shutil.copytree(dags_folder / "modules" / "add_numbers", newer)
+    (newer / "add.py").write_text((newer / "add.py").read_text() + "\n# version 2\n")
+    registry = ModuleRegistry(registry_url)
+    second, _ = publish(read_definition(newer / "module.yaml"), registry)
+    registry.set_status("AddNumbers", version, "Disabled")
+    request.addfinalizer(lambda: registry.set_status("AddNumbers", version, "Active"))
+    view = _plugin(page, site, "/plugin/ml-pipeline-designer")
+    view.get_by_role(
+        "button", name=f"+ module AddNumbers v{second.version} (in earlier, out total)"
+    ).wait_for()
+    assert (
+        view.get_by_role("button", name=f"+ module AddNumbers v{version} (in earlier, out total)").count()
+        == 0
+    )

@@ -494,8 +494,9 @@ export function Designer() {
   };
 
   const templates: Template[] = [
+    // Each module once: its default version, or its latest usable one when the default is disabled.
     ...(palette?.modules ?? [])
-      .filter((m) => m.default)
+      .filter((m, i, all) => (all.some((o) => o.module === m.module && o.default) ? m.default : !all.slice(i + 1).some((o) => o.module === m.module)))
       .map((m) => ({ label: `module ${m.module} v${m.version} (${[...m.inputs.map((p) => `in ${p.name}`), ...m.outputs.map((p) => `out ${p.name}`)].join(", ")})`, module: m })),
     ...(palette?.scripts ?? []).map((s) => ({ label: `${s.source_directory}/${s.script}`, step: { script: s.script, source_directory: s.source_directory } })),
     { label: "Python script step", step: { script: "" } },
