@@ -2,7 +2,8 @@
 
 Starts the PostgreSQL of ``scripts/postgres.sh`` (or takes ``--url``), creates a fresh
 database, lets ``StepCacheStore`` create its tables and indexes, then loads ``--entries``
-entries (100 DAGs x 20 steps, ages spread over 60 days) and as many decisions with COPY.
+entries (100 DAGs x 20 steps, ages spread over 60 days) and as many decisions with COPY, oldest
+first, as a store receives them.
 
 Timed, each through ``StepCacheStore`` as the sensors and the run tasks call it:
 
@@ -14,9 +15,12 @@ Timed, each through ``StepCacheStore`` as the sensors and the run tasks call it:
   looking up and inserting: their worst latency during the sweep shows whether it blocks them.
 
 p50 / p99 / max are printed, with the ratio to the bare select. Targets: lookup p99 < 10 ms,
-insert p99 < 20 ms. Nothing is asserted; the database is dropped at the end.
+insert p99 < 20 ms. Nothing is asserted; the database is dropped at the end. ``--before PATH``
+first runs the same measurements with ``PYTHONPATH=PATH`` (an earlier checkout) on a database
+of its own, then prints both results.
 
-    .venv/bin/python benchmarks/cache_at_scale.py [--entries 1000000] [--samples 2000] [--url URL]
+    .venv/bin/python benchmarks/cache_at_scale.py [--entries 1000000] [--samples 2000] [--url URL] \
+        [--before PATH]
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ def load(engine: object, entries: int, rng: random.Random, now: float) -> list[t
             for index in range(start, min(entries, start + chunk)):
                 base, fingerprint = key(rng), key(rng)
                 dag, step = f"dag_{index % 100:03d}", f"step_{index // 100 % 20:02d}"
-                created = now - rng.random() * 60 * DAY
+                created = now - (entries - index - rng.random()) / entries * 60 * DAY
                 pre_image = json.dumps({"version": 1, "step": {"name": step}, "code": {"a.py": base[:64]}})
                 outputs = json.dumps(
                     {
@@ -121,11 +125,27 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--url", default=None, help="a PostgreSQL server URL (default: scripts/postgres.sh)")
+    parser.add_argument("--before", default=None, help="PYTHONPATH of an earlier checkout, measured first")
     args = parser.parse_args()
+    before_result = ""
+    if args.before:
+        command = [sys.executable, __file__, "--entries", str(args.entries), "--samples", str(args.samples)]
+        before = subprocess.run(
+            [*command, *(["--url", args.url] if args.url else [])],
+            env={**os.environ, "PYTHONPATH": args.before},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        print(f"== before ({args.before}) ==\n{before}\n== this checkout ==", flush=True)
+        before_result = next(line for line in before.splitlines() if line.startswith("RESULT"))
 
     import sqlalchemy
 
+    import airflow_ml_provider
     from airflow_ml_provider.caching.store import CacheEntry, Decision, StepCacheStore, entries
+
+    print(f"code: {Path(airflow_ml_provider.__file__).parent}")
 
     server = args.url or server_url()
     database = f"aml_bench_{uuid.uuid4().hex[:10]}"
@@ -135,6 +155,7 @@ def main() -> None:
     url = server.rsplit("/", 1)[0] + "/" + database
     rng = random.Random(16)
     now = time.time()
+    store: StepCacheStore | None = None
     try:
         store = StepCacheStore(url)
         started = time.perf_counter()
@@ -208,6 +229,12 @@ def main() -> None:
                 during.append(time.perf_counter() - started)
                 index += 1
 
+        def decided() -> int:
+            with store.engine.connect() as connection:
+                counted = connection.execute(sqlalchemy.text("select count(*) from ml_step_cache_decision"))
+                return int(counted.scalar() or 0)
+
+        decisions_before = decided()
         worker = threading.Thread(target=meanwhile)
         worker.start()
         started = time.perf_counter()
@@ -224,7 +251,10 @@ def main() -> None:
         print(summary("cache list: first page of 50", first_page, floor))
         print(summary("cache list: a page at the end (--after)", last_page, floor))
         print(summary(f"lookup + insert during the sweep (x{len(during)})", during, floor))
-        print(f"TTL sweep: {swept:,} entries in {sweep_s:.1f} s, 1,000 per transaction")
+        print(
+            f"TTL sweep: {swept:,} entries in {sweep_s:.1f} s, 1,000 per transaction; decisions: "
+            f"{decisions_before:,} before it, {decided():,} after it (inserts meanwhile included)"
+        )
         lookup_p99 = sorted(lookup)[int(len(lookup) * 0.99)] * 1000
         insert_p99 = sorted(inserts)[int(len(inserts) * 0.99)] * 1000
         print(f"load average at the end: {os.getloadavg()}")
@@ -232,8 +262,11 @@ def main() -> None:
             f"RESULT cache_at_scale: lookup p99 {lookup_p99:.1f} ms (target < 10), "
             f"insert p99 {insert_p99:.1f} ms (target < 20), with {args.entries:,} entries"
         )
+        if before_result:
+            print(before_result.replace("RESULT", "RESULT before:", 1))
     finally:
-        store.engine.dispose()
+        if store is not None:
+            store.engine.dispose()
         with admin.connect() as connection:
             connection.execute(sqlalchemy.text(f"drop database if exists {database} with (force)"))
 

@@ -6,6 +6,7 @@ SQLite under AIRFLOW_HOME by default; PostgreSQL (or any SQLAlchemy URL) through
 
 from __future__ import annotations
 
+import importlib
 import json
 import time
 from dataclasses import dataclass
@@ -89,14 +90,21 @@ decisions = Table(
 )
 
 # A SQLite store's user_version once its tables and indexes are these: raise it when they change.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # For a store of millions of rows: a step's newest entry (explanations), entries by age (the TTL
-# sweep), a step's decisions by age (pruning) and decisions by pre-image (pre-image pruning).
+# sweep), a step's decisions by age (explanations), decisions by age (pruning) and decisions by
+# pre-image (pre-image pruning).
 Index("ml_step_cache_entry_step_age", entries.c.dag_id, entries.c.step, entries.c.created_at)
 Index("ml_step_cache_entry_age", entries.c.created_at)
 Index("ml_step_cache_decision_step_age", decisions.c.dag_id, decisions.c.step, decisions.c.at)
+Index("ml_step_cache_decision_age", decisions.c.at)
 Index("ml_step_cache_decision_pre_image", decisions.c.base_key)
+
+# Decisions past their retention that one write forgets (oldest first, with the pre-images only
+# they named): a write stays short however many are due, and since each write adds one decision,
+# what is due still drains. The TTL sweep forgets them in bulk.
+PRUNE_BATCH = 10
 
 
 @dataclass(frozen=True)
@@ -129,21 +137,75 @@ class Decision:
     at: float
 
 
-def _put_pre_image(connection: Connection, base: str, pre_image: dict[str, Any]) -> None:
-    now = time.time()
-    updated = connection.execute(
-        update(pre_images).where(pre_images.c.base_key == base).values(used_at=now)
-    ).rowcount
-    if not updated:
-        try:
-            with connection.begin_nested():
-                connection.execute(
-                    insert(pre_images).values(
-                        base_key=base, pre_image=json.dumps(pre_image, sort_keys=True), used_at=now
-                    )
-                )
-        except IntegrityError:  # stored meanwhile by a parallel step: the same pre-image
-            pass
+def _upsert(
+    connection: Connection, table: Table, values: dict[str, Any], *, changed: tuple[str, ...]
+) -> None:
+    """Insert a row, or set ``changed`` in the row of its primary key: one statement where the
+    database has ON CONFLICT (PostgreSQL, SQLite)."""
+    dialect = connection.dialect.name
+    if dialect not in ("postgresql", "sqlite"):
+        _update_or_insert(connection, table, values, changed)
+        return
+    statement = importlib.import_module(f"sqlalchemy.dialects.{dialect}").insert(table).values(values)
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=list(table.primary_key.columns),
+            set_={name: statement.excluded[name] for name in changed},
+        )
+    )
+
+
+def _update_or_insert(
+    connection: Connection, table: Table, values: dict[str, Any], changed: tuple[str, ...]
+) -> None:
+    """``_upsert`` in portable statements."""
+    key = [column == values[column.name] for column in table.primary_key.columns]
+    change = update(table).where(*key).values({name: values[name] for name in changed})
+    if connection.execute(change).rowcount:
+        return
+    try:
+        with connection.begin_nested():
+            connection.execute(insert(table).values(values))
+    except IntegrityError:  # inserted meanwhile by a parallel writer
+        connection.execute(change)
+
+
+def _put_pre_image(connection: Connection, base: str, pre_image: dict[str, Any], used_at: float) -> None:
+    # A parallel step may store the same pre-image (its digest is its key): then only mark it used.
+    _upsert(
+        connection,
+        pre_images,
+        {"base_key": base, "pre_image": json.dumps(pre_image, sort_keys=True), "used_at": used_at},
+        changed=("used_at",),
+    )
+
+
+def _prune(connection: Connection, cutoff: float, batch: int) -> int:
+    """Forget up to ``batch`` decisions older than ``cutoff`` (oldest first) and the pre-images
+    only they named; returns how many decisions. Rows another writer is pruning are skipped."""
+    due = connection.execute(
+        select(decisions.c.id, decisions.c.base_key)
+        .where(decisions.c.at < cutoff)
+        .order_by(decisions.c.at)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not due:
+        return 0
+    connection.execute(delete(decisions).where(decisions.c.id.in_([row.id for row in due])))
+    named = {row.base_key for row in due if row.base_key}
+    if named:
+        connection.execute(
+            delete(pre_images).where(
+                pre_images.c.base_key.in_(named), pre_images.c.used_at < cutoff, _unnamed()
+            )
+        )
+    return len(due)
+
+
+def _unnamed() -> Any:
+    """A pre-image that no decision names any more (entries keep their own)."""
+    return ~select(decisions.c.id).where(decisions.c.base_key == pre_images.c.base_key).exists()
 
 
 def _entry(row: Any) -> CacheEntry:
@@ -223,19 +285,21 @@ class StepCacheStore:
 
     def put(self, entry: CacheEntry) -> None:
         with self.engine.begin() as connection:
-            connection.execute(delete(entries).where(entries.c.fingerprint == entry.fingerprint))
-            connection.execute(
-                insert(entries).values(
-                    fingerprint=entry.fingerprint,
-                    base_key=entry.base_key,
-                    dag_id=entry.dag_id,
-                    step=entry.step,
-                    pre_image=json.dumps(entry.pre_image, sort_keys=True),
-                    modules=json.dumps(entry.modules, sort_keys=True),
-                    outputs=json.dumps(entry.outputs, sort_keys=True),
-                    produced_by=json.dumps(entry.produced_by, sort_keys=True),
-                    created_at=entry.created_at,
-                )
+            _upsert(
+                connection,
+                entries,
+                {
+                    "fingerprint": entry.fingerprint,
+                    "base_key": entry.base_key,
+                    "dag_id": entry.dag_id,
+                    "step": entry.step,
+                    "pre_image": json.dumps(entry.pre_image, sort_keys=True),
+                    "modules": json.dumps(entry.modules, sort_keys=True),
+                    "outputs": json.dumps(entry.outputs, sort_keys=True),
+                    "produced_by": json.dumps(entry.produced_by, sort_keys=True),
+                    "created_at": entry.created_at,
+                },
+                changed=tuple(column.name for column in entries.columns if not column.primary_key),
             )
 
     def list_entries(
@@ -268,22 +332,30 @@ class StepCacheStore:
             return [_entry(row) for row in connection.execute(query)]
 
     def sweep_expired(self, ttl_seconds: float, *, batch: int = 1000, now: float | None = None) -> int:
-        """Delete the entries older than the TTL, ``batch`` per transaction; returns how many.
+        """Delete the entries and decisions older than the TTL, ``batch`` per transaction; returns
+        how many entries.
 
         Each transaction is short and locks only its own rows, so lookups and new results go on
         while millions of entries are swept.
         """
         cutoff = (time.time() if now is None else now) - ttl_seconds
+        removed = self._delete_in_batches(entries.c.fingerprint, [entries.c.created_at < cutoff], batch)
+        while True:
+            with self.engine.begin() as connection:
+                if _prune(connection, cutoff, batch) < batch:
+                    break
+        # Pre-images past the TTL that no decision names: stored without one, or still in use when
+        # the last decision naming them was pruned.
+        self._delete_in_batches(pre_images.c.base_key, [pre_images.c.used_at < cutoff, _unnamed()], batch)
+        return removed
+
+    def _delete_in_batches(self, key: Column[Any], where: list[Any], batch: int) -> int:
+        """Delete the rows ``where`` says, ``batch`` per transaction; returns how many."""
         removed = 0
         while True:
-            chosen = select(entries.c.fingerprint).where(entries.c.created_at < cutoff).limit(batch)
+            chosen = select(key).where(*where).limit(batch).scalar_subquery()
             with self.engine.begin() as connection:
-                count = int(
-                    connection.execute(
-                        delete(entries).where(entries.c.fingerprint.in_(chosen.scalar_subquery()))
-                    ).rowcount
-                    or 0
-                )
+                count = int(connection.execute(delete(key.table).where(key.in_(chosen))).rowcount or 0)
             removed += count
             if count < batch:
                 return removed
@@ -351,7 +423,7 @@ class StepCacheStore:
     def put_pre_image(self, base: str, pre_image: dict[str, Any]) -> None:
         """Keep the pre-image of ``base`` once (its digest is its key); mark it used now."""
         with self.engine.begin() as connection:
-            _put_pre_image(connection, base, pre_image)
+            _put_pre_image(connection, base, pre_image, time.time())
 
     def pre_image(self, base: str) -> dict[str, Any] | None:
         with self.engine.connect() as connection:
@@ -362,13 +434,13 @@ class StepCacheStore:
 
     # decisions
     def record(self, decision: Decision) -> None:
-        """Record a decision (its pre-image by digest), and forget decisions past their retention.
+        """Record a decision (its pre-image by digest), and forget a few past their retention.
 
         One transaction: each commit is a sync to disk, the larger part of a reuse hit's write."""
-        cutoff = time.time() - settings.decision_retention_seconds()
         with self.engine.begin() as connection:
             if decision.base_key and decision.pre_image is not None:
-                _put_pre_image(connection, decision.base_key, decision.pre_image)
+                # Used when decided: forgotten with the last decision that names it.
+                _put_pre_image(connection, decision.base_key, decision.pre_image, decision.at)
             connection.execute(
                 insert(decisions).values(
                     dag_id=decision.dag_id,
@@ -381,20 +453,7 @@ class StepCacheStore:
                     at=decision.at,
                 )
             )
-            connection.execute(
-                delete(decisions).where(
-                    decisions.c.dag_id == decision.dag_id,
-                    decisions.c.step == decision.step,
-                    decisions.c.at < cutoff,
-                )
-            )
-            # Pre-images no decision names any more; entries keep their own.
-            connection.execute(
-                delete(pre_images).where(
-                    pre_images.c.used_at < cutoff,
-                    ~select(decisions.c.id).where(decisions.c.base_key == pre_images.c.base_key).exists(),
-                )
-            )
+            _prune(connection, time.time() - settings.decision_retention_seconds(), PRUNE_BATCH)
 
     def decisions(self, dag_id: str, step: str, run_id: str | None = None) -> list[Decision]:
         query = (

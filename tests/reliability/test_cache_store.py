@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cache_rows import never_pruned
 from conftest import write_pipeline
 from sqlalchemy import select
 
-from airflow_ml_provider.caching.store import Decision, StepCacheStore, decisions, pre_images
+from airflow_ml_provider.caching.store import PRUNE_BATCH, Decision, StepCacheStore, decisions, pre_images
 from airflow_ml_provider.runs import run_pipeline
 
 pytestmark = pytest.mark.reliability
@@ -81,15 +82,13 @@ def test_decisions_older_than_the_ttl_are_pruned(tmp_path, monkeypatch, ledger):
     store = StepCacheStore(f"sqlite:///{tmp_path / 'cache.db'}")
     long_ago = time.time() - 7200
     with ledger.fault("a year of decisions (rows never pruned before the fix)"):
-        for index in range(50):
-            pre_image = {"version": 1, "code": {"a.py": f"{index}"}}
-            store.record(
-                Decision("d", f"old_{index}", "s", "run", "run", f"{index:064d}", pre_image, long_ago)
-            )
-        with store.engine.begin() as connection:  # as if recorded, and last used, two hours ago
-            connection.execute(pre_images.update().values(used_at=long_ago))
-        store.record(Decision("d", "new", "s", "run", "run", "f" * 64, {"version": 1}, time.time()))
-        assert [d.run_id for d in store.decisions("d", "s")] == ["new"]
+        never_pruned(store, 50, long_ago)  # recorded, and last used, two hours ago
+        # Each write forgets at most PRUNE_BATCH of them, so that a write stays short: the records
+        # of new runs forget all 50 in as many writes as that takes.
+        new_runs = [f"new_{index}" for index in range(-(-50 // PRUNE_BATCH))]
+        for run_id in new_runs:
+            store.record(Decision("d", run_id, "s", "run", "run", "f" * 64, {"version": 1}, time.time()))
+        assert [d.run_id for d in store.decisions("d", "s")] == new_runs
         with store.engine.connect() as connection:
             assert [row.base_key for row in connection.execute(select(pre_images))] == ["f" * 64]
 
