@@ -70,6 +70,71 @@ with DAG("{PLAIN}", schedule=None, catchup=False):
     tasks["train"] >> tasks["score"]
 '''
 
+SAME_CALLS = "bench_same_calls"
+# What a reuse hit asks Airflow for, per step, without the provider: the XCom pulls of its
+# inputs' references (one per input), its pushes (references, decision, MLflow run id, and the
+# model version of train), one connection read (the tracking connection, not defined here, as
+# for the hit's link), the skip of its run task, and its extra link (pushed after the task).
+SAME_CALLS_DAG = f'''
+"""The Airflow calls of a reuse hit, per step of the wine example, without the provider
+(benchmarks/scheduler_reuse.py): the floor under a hit's own work."""
+
+from airflow.exceptions import AirflowNotFoundException
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, BaseHook, BaseOperator, BaseOperatorLink, TaskGroup
+
+try:
+    from airflow.sdk import SkipMixin
+except ImportError:
+    from airflow.providers.standard.utils.skipmixin import SkipMixin
+
+INPUTS = {{"fetch": [], "ingest": ["fetch"], "featurize": ["ingest"], "train": ["featurize"],
+          "evaluate": ["featurize", "train"], "score": ["train"]}}
+REFERENCE = {{"uri": "file:///tmp/out", "digest": "blake3:" + "0" * 64, "size": 1, "files": 1,
+             "produced_by": {{"dag_id": "d", "run_id": "r", "task_id": "t.run", "try": 1}}}}
+
+
+class RunLink(BaseOperatorLink):
+    name = "MLflow run"
+
+    def get_link(self, operator, *, ti_key):
+        return "http://localhost:5000/#/runs/" + "0" * 32
+
+
+class SameCalls(BaseOperator, SkipMixin):
+    operator_extra_links = (RunLink(),)
+
+    def __init__(self, *, step, **kwargs):
+        super().__init__(**kwargs)
+        self.step = step
+
+    def execute(self, context):
+        ti = context["ti"]
+        for producer in INPUTS[self.step]:
+            ti.xcom_pull(task_ids=[f"{{producer}}.reuse", f"{{producer}}.run"], key="return_value")
+        try:
+            BaseHook.get_connection("mlflow_default")
+        except AirflowNotFoundException:
+            pass
+        ti.xcom_push(key="return_value", value={{"out": REFERENCE}})
+        ti.xcom_push(key="reuse_decision", value={{"decision": "reused", "message": "m", "fingerprint": "f"}})
+        ti.xcom_push(key="mlflow_run_id", value="0" * 32)
+        if self.step == "train":
+            ti.xcom_push(key="model_version", value="1")
+        self.skip(ti=ti, tasks=[self.dag.get_task(f"{{self.step}}.run")])
+
+
+with DAG("{SAME_CALLS}", schedule=None, catchup=False):
+    runs = {{}}
+    for step, inputs in INPUTS.items():
+        with TaskGroup(step):
+            reuse = SameCalls(task_id="reuse", step=step, trigger_rule="none_failed")
+            runs[step] = EmptyOperator(task_id="run")
+            reuse >> runs[step]
+        for producer in inputs:
+            runs[producer] >> reuse
+'''
+
 PROFILER_PLUGIN = '''
 """cProfile of each task process, from the task runner's start to its end (benchmarks only)."""
 
@@ -238,6 +303,7 @@ def deployment(work: Path, tree: Path, pythonpath: str | None) -> Any:
     dags = work / "dags"
     shutil.copytree(tree / "dags", dags)
     (dags / f"{PLAIN}.py").write_text(PLAIN_DAG.lstrip())
+    (dags / f"{SAME_CALLS}.py").write_text(SAME_CALLS_DAG.lstrip())
     (work / "airflow" / "plugins").mkdir(parents=True)
     (work / "airflow" / "plugins" / "bench_profiler.py").write_text(PROFILER_PLUGIN.lstrip())
     env = {
@@ -250,13 +316,19 @@ def deployment(work: Path, tree: Path, pythonpath: str | None) -> Any:
         **({"PYTHONPATH": pythonpath} if pythonpath else {}),
     }
     with airflow_processes(work / "airflow", dags, env=env) as airflow:
-        for dag_id in (EXAMPLE, PLAIN):
+        for dag_id in (EXAMPLE, PLAIN, SAME_CALLS):
             airflow.wait_for_dag(dag_id, timeout=300)
             airflow.request("PATCH", f"/api/v2/dags/{dag_id}", json={"is_paused": False})
         yield airflow
 
 
-def report(label: str, home: Path, reused: list[dict[str, Any]], plain: list[dict[str, Any]]) -> float:
+def report(
+    label: str,
+    home: Path,
+    reused: list[dict[str, Any]],
+    plain: list[dict[str, Any]],
+    same: list[dict[str, Any]],
+) -> float:
     """Print one deployment's figures; returns reused / plain."""
     reused_s = statistics.median(r["seconds"] for r in reused)
     plain_s = statistics.median(r["seconds"] for r in plain)
@@ -264,7 +336,11 @@ def report(label: str, home: Path, reused: list[dict[str, Any]], plain: list[dic
     print(f"\n== {label} ==")
     heading = f"trigger to success, {len(reused)} each, alternating"
     print(f"{heading:<46} {'median s':>9} {'min':>6} {'max':>6}")
-    for name, values in ((f"{EXAMPLE}, every step reused", reused), (f"{PLAIN}, 6 no-op tasks", plain)):
+    for name, values in (
+        (f"{EXAMPLE}, every step reused", reused),
+        (f"{PLAIN}, 6 no-op tasks", plain),
+        (f"{SAME_CALLS}, a hit's Airflow calls", same),
+    ):
         seconds = [r["seconds"] for r in values]
         print(f"{name:<46} {statistics.median(seconds):9.2f} {min(seconds):6.2f} {max(seconds):6.2f}")
     print(f"ratio reused / plain: {reused_s / plain_s:.2f}")
@@ -277,6 +353,13 @@ def report(label: str, home: Path, reused: list[dict[str, Any]], plain: list[dic
         hit_ms = statistics.median(noted["seconds"] for noted in hits) * 1000
         noop_ms = statistics.median(noted["seconds"] for noted in noops) * 1000
         print(f"  the task's own work (start to success): {hit_ms:.0f} ms (hit) vs {noop_ms:.0f} ms (no-op)")
+        calls = [noted for noted in task_work(home, same) if noted["task_id"].endswith(".reuse")]
+        if calls:
+            calls_ms = statistics.median(noted["seconds"] for noted in calls) * 1000
+            print(
+                f"  the same Airflow calls without the provider: {calls_ms:.0f} ms; the hit's work beyond "
+                f"them: {hit_ms - calls_ms:.0f} ms (target <= 50)"
+            )
         imported = sum(noted["mlflow"] for noted in hits)
         print(f"  reuse hits whose task process had imported MLflow: {imported} of {len(hits)}")
     return reused_s / plain_s
@@ -306,12 +389,16 @@ def main() -> None:
                 print(
                     f"{label}: cold {EXAMPLE} run: {cold['seconds']:.1f} s, steps: {' '.join(statuses(cold))}"
                 )
-                trigger(airflow, PLAIN)  # untimed: its first run
+                trigger(airflow, PLAIN)  # untimed: their first runs
+                trigger(airflow, SAME_CALLS)
             reused: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in deployments}
             plain: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in deployments}
+            same: dict[str, list[dict[str, Any]]] = {label: [] for label, _ in deployments}
             for rep in range(args.reps):
                 order = [
-                    (label, airflow, dag_id) for label, airflow in deployments for dag_id in (EXAMPLE, PLAIN)
+                    (label, airflow, dag_id)
+                    for label, airflow in deployments
+                    for dag_id in (EXAMPLE, PLAIN, SAME_CALLS)
                 ]
                 for label, airflow, dag_id in order if rep % 2 == 0 else reversed(order):
                     record = trigger(airflow, dag_id)
@@ -320,7 +407,7 @@ def main() -> None:
                             sys.exit(f"{label}: a timed run did not reuse every step: {statuses(record)}")
                         reused[label].append(record)
                     else:
-                        plain[label].append(record)
+                        (plain if dag_id == PLAIN else same)[label].append(record)
                     print(f"rep {rep + 1} {label[:30]:<30} {dag_id:<16} {record['seconds']:6.2f} s")
             # One more reused run each, with the profiler on in its task processes.
             profiled = {}
@@ -329,7 +416,7 @@ def main() -> None:
                 profiled[label] = trigger(airflow, EXAMPLE)
         ratios = {}
         for label, airflow in deployments:
-            ratios[label] = report(label, airflow.home, reused[label], plain[label])
+            ratios[label] = report(label, airflow.home, reused[label], plain[label], same[label])
             profile_summary(airflow.home / "profiles", task_seconds([profiled[label]])[1])
         if args.before:
             (after, after_runs), (before_label, before_runs) = list(reused.items())
