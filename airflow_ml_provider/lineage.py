@@ -100,7 +100,7 @@ def step_input_uris(
     from airflow_ml_provider.pipeline.data import DataReference
     from airflow_ml_provider.pipeline.datapath import bind_run_parameters
     from airflow_ml_provider.pipeline.sql import SqlDataReference
-    from airflow_ml_provider.references import produced_reference
+    from airflow_ml_provider.xcom_handoff import produced_reference
 
     uris = []
     for data in step.inputs:

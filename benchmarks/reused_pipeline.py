@@ -169,7 +169,7 @@ def task_states(dag_id: str, run_id: str) -> dict[str, tuple[str | None, float |
 
 
 def run_reused_pipeline(dags: Path) -> tuple[float, str, list[tuple[str, str]]]:
-    from airflow_ml_provider.runs import run_pipeline
+    from airflow_ml_provider.dag_runs import run_pipeline
 
     start = time.perf_counter()
     dag_run, steps = run_pipeline(PIPELINE_DAG, dag_file=str(dags / f"{PIPELINE_DAG}.py"))

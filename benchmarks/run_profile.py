@@ -130,7 +130,7 @@ def main() -> None:
     warm_seconds = warm_up() if served else 0.0
     frame = ["import Airflow and the provider", time.perf_counter(), 0.0]
     stack.append(frame)
-    import airflow_ml_provider.runs  # noqa: F401  (Airflow, its ORM, the provider)
+    import airflow_ml_provider.dag_runs  # noqa: F401  (Airflow, its ORM, the provider)
 
     stack.pop()
     exclusive[frame[0]] += time.perf_counter() - frame[1] - frame[2]
@@ -139,7 +139,7 @@ def main() -> None:
     from airflow.sdk.definitions.dag import DAG
     from airflow.sdk.execution_time import supervisor
 
-    from airflow_ml_provider import runs
+    from airflow_ml_provider import dag_runs as runs
     from airflow_ml_provider.caching import parts
     from airflow_ml_provider.cli import main as cli_main
     from airflow_ml_provider.cli import run as cli_run

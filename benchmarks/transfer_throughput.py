@@ -4,7 +4,7 @@ Starts a moto S3 server on loopback (a subprocess, so its CPU is not this proces
 writes one large file and a folder of small files in a temp dir, then, in alternating
 order, for each data set:
 
-- ``runtime.transfer.transfer`` (what ``<step>.run`` of a DataTransferStep runs: chunked
+- ``copying.transfer`` (what ``<step>.run`` of a DataTransferStep runs: chunked
   streaming, blake3 digest of the bytes as they pass, bounded memory, cleanup on failure);
 - ``S3FileSystem.put`` of the same local path (s3fs defaults: 50 MiB parts, 10 at once).
 
@@ -32,7 +32,7 @@ from pathlib import Path
 import boto3
 import s3fs
 
-from airflow_ml_provider.runtime.transfer import Endpoint, transfer
+from airflow_ml_provider.copying import Endpoint, transfer
 
 
 def _free_port() -> int:

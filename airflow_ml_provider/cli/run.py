@@ -32,7 +32,7 @@ def run(
     no_server: Annotated[bool, typer.Option("--no-server", help=NO_SERVER_HELP)] = False,
 ) -> None:
     """Run a pipeline once, in this process, and print its steps with status and outputs."""
-    from airflow_ml_provider.runs import RunRequestError, check_parameters, load_pipeline, run_pipeline
+    from airflow_ml_provider.dag_runs import RunRequestError, check_parameters, load_pipeline, run_pipeline
 
     params = parse_params(param or [])
     run_conf = {**json.loads(conf or "{}"), **params}

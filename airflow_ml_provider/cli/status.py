@@ -28,7 +28,7 @@ def status(
     no_server: Annotated[bool, typer.Option("--no-server", help=NO_SERVER_HELP)] = False,
 ) -> None:
     """What each step would do if the pipeline ran now, and why; runs nothing, records nothing."""
-    from airflow_ml_provider.runs import RunRequestError, check_parameters
+    from airflow_ml_provider.dag_runs import RunRequestError, check_parameters
     from airflow_ml_provider.status import find_pipeline, pipeline_status
 
     params = parse_params(param or [])

@@ -37,13 +37,13 @@ from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.pipeline.data import DataReference
 from airflow_ml_provider.pipeline.datapath import bind_run_parameters
 from airflow_ml_provider.pipeline.sql import SqlDataReference
-from airflow_ml_provider.references import fingerprint_claim
 from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.step import StepTracking, open_for_task
+from airflow_ml_provider.xcom_handoff import fingerprint_claim
 
 
 @dataclass

@@ -29,7 +29,6 @@ from airflow_ml_provider.pipeline.datapath import bind_run_parameters
 from airflow_ml_provider.pipeline.datasets import described_inputs
 from airflow_ml_provider.pipeline.steps import EstimatorStep
 from airflow_ml_provider.queues import remember
-from airflow_ml_provider.references import produced_reference
 from airflow_ml_provider.runtime import (
     InputSpec,
     OutputSpec,
@@ -47,6 +46,7 @@ from airflow_ml_provider.settings import compute_queue_seconds
 from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.registry import register_model
 from airflow_ml_provider.tracking.step import StepTracking
+from airflow_ml_provider.xcom_handoff import produced_reference
 
 
 def input_mode(declared: str | None, datastore: ResolvedDatastore) -> str:

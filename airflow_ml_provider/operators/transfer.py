@@ -11,6 +11,7 @@ from airflow.exceptions import AirflowException
 from airflow.sdk import Context
 
 from airflow_ml_provider.caching.verify import store_digest
+from airflow_ml_provider.copying import Endpoint, TransferResult, transfer
 from airflow_ml_provider.handoff import (
     TRANSFER_STATS_KEY,
     OutputReference,
@@ -23,12 +24,11 @@ from airflow_ml_provider.operators.base import Attempt, Produced, StepRunBase
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.sql import SqlDataReference
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
-from airflow_ml_provider.references import StepInputError, produced_reference
 from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import StoreError
-from airflow_ml_provider.runtime.transfer import Endpoint, TransferResult, transfer
 from airflow_ml_provider.tracking.step import StepTracking
+from airflow_ml_provider.xcom_handoff import StepInputError, produced_reference
 
 
 class _PeakMemory:

@@ -31,8 +31,8 @@ from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetH
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
 from airflow_ml_provider.hooks.sql import SqlSourceError
 from airflow_ml_provider.pipeline.data import DataReference
-from airflow_ml_provider.references import StepInputError
 from airflow_ml_provider.runtime.stores import StoreError
+from airflow_ml_provider.xcom_handoff import StepInputError
 
 REUSE, RUN, WAIT, UNCACHED = "reuse", "run", "wait", "uncached"
 

@@ -52,13 +52,13 @@ from airflow_ml_provider.pipeline.datapath import bind_run_parameters
 from airflow_ml_provider.pipeline.describe import describe_step
 from airflow_ml_provider.pipeline.sql import SqlDataReference
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
-from airflow_ml_provider.references import produced_reference
 from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.run_options import stopped_by_failure
 from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.sensors.decision import WAIT, data_reference_digest, decide, step_pre_image
 from airflow_ml_provider.tracking.config import resolve
 from airflow_ml_provider.triggers.lease import LeaseReleasedTrigger
+from airflow_ml_provider.xcom_handoff import produced_reference
 
 # The step's description (JSON) travels with the serialized DAG, for the UI plugin.
 STEP_FIELD = "ml_step"

@@ -142,8 +142,8 @@ def run_in_process(
 ) -> PipelineRun:
     """Run the pipeline's DAG (from the DAGs folder) now, in this process, as ``airflow-ml run``
     does; ``parameters`` must be the DAG's, ``options`` go to the run's conf beside them."""
+    from airflow_ml_provider.dag_runs import check_parameters, load_pipeline, run_pipeline
     from airflow_ml_provider.rendered import pipeline_of
-    from airflow_ml_provider.runs import check_parameters, load_pipeline, run_pipeline
 
     dag = load_pipeline(dag_id)
     check_parameters(dag, parameters)

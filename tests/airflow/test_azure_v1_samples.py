@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from mlflow.tracking import MlflowClient
 
+from airflow_ml_provider.dag_runs import StepSummary, run_pipeline
 from airflow_ml_provider.datastore import Datastore
-from airflow_ml_provider.runs import StepSummary, run_pipeline
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.tracking.config import embedded
 

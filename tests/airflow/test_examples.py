@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from airflow_ml_provider.runs import run_pipeline
+from airflow_ml_provider.dag_runs import run_pipeline
 from airflow_ml_provider.runtime.digest import path_digest
 from airflow_ml_provider.runtime.staging import local_path
 

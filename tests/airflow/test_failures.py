@@ -5,8 +5,8 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+from airflow_ml_provider.dag_runs import run_pipeline
 from airflow_ml_provider.hooks.datastore import DatastoreHook
-from airflow_ml_provider.runs import run_pipeline
 from airflow_ml_provider.runtime.staging import local_path
 
 FAILING_DAG = """

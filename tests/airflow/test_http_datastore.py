@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_ml_provider.runs import run_pipeline
+from airflow_ml_provider.dag_runs import run_pipeline
 from airflow_ml_provider.runtime.staging import local_path
 
 DAG_FILE = """

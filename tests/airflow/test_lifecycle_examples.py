@@ -8,7 +8,7 @@ from pathlib import Path
 from airflow.dag_processing.dagbag import DagBag
 
 from airflow_ml_provider import Datastore, output_asset
-from airflow_ml_provider.runs import run_pipeline
+from airflow_ml_provider.dag_runs import run_pipeline
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.triggers.datastore_change import DatastoreChangeTrigger
 

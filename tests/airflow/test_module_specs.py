@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from airflow_ml_provider.dag_runs import StepSummary, run_pipeline
 from airflow_ml_provider.modules.publish import publish, read_definition
-from airflow_ml_provider.runs import StepSummary, run_pipeline
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.spec_dag import loader_source
 

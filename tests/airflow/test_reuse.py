@@ -25,8 +25,8 @@ import pytest
 
 from airflow_ml_provider.caching.parts import module_path
 from airflow_ml_provider.caching.store import CacheEntry, Decision, StepCacheStore
+from airflow_ml_provider.dag_runs import run_pipeline
 from airflow_ml_provider.datastore import Datastore
-from airflow_ml_provider.runs import run_pipeline
 from airflow_ml_provider.runtime.digest import path_digest
 from airflow_ml_provider.runtime.staging import local_path
 

@@ -20,8 +20,8 @@ import pytest
 from test_reuse import STEPS, Run, WineCopy, wine_copy  # noqa: F401 (a fixture)
 
 from airflow_ml_provider.caching.store import StepCacheStore
+from airflow_ml_provider.dag_runs import load_pipeline, step_summaries
 from airflow_ml_provider.render import pipeline_of
-from airflow_ml_provider.runs import load_pipeline, step_summaries
 from airflow_ml_provider.runserver.key import server_folder
 from airflow_ml_provider.tracking.summary import tracking_summary
 

@@ -12,7 +12,7 @@ from mlflow.tracking import MlflowClient
 from tracking_pipeline import write_tracked_pipeline
 
 from airflow_ml_provider.caching.store import StepCacheStore
-from airflow_ml_provider.runs import run_pipeline
+from airflow_ml_provider.dag_runs import run_pipeline
 from airflow_ml_provider.tracking.config import embedded
 from airflow_ml_provider.tracking.step import open_step_tracking
 
@@ -179,7 +179,7 @@ SECOND_RUN = """
 import json, sys
 from airflow.listeners import hookimpl
 from airflow.sdk.listener import get_listener_manager
-from airflow_ml_provider.runs import run_pipeline
+from airflow_ml_provider.dag_runs import run_pipeline
 
 seen = {}
 

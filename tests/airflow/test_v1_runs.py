@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_ml_provider.runs import RunRequestError
+from airflow_ml_provider.dag_runs import RunRequestError
 from airflow_ml_provider.v1 import Experiment, Workspace
 
 DAG_FILE = """

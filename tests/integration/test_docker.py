@@ -18,7 +18,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from servers import start_server, stop
 
-from airflow_ml_provider.runs import run_pipeline
+from airflow_ml_provider.dag_runs import run_pipeline
 from airflow_ml_provider.runtime.staging import local_path
 
 pytestmark = pytest.mark.integration

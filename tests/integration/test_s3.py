@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from servers import free_port
 
-from airflow_ml_provider.runs import run_pipeline
+from airflow_ml_provider.dag_runs import run_pipeline
 from airflow_ml_provider.runtime.digest import path_digest
 from airflow_ml_provider.runtime.staging import local_path
 

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import pytest
 import sqlalchemy
 
-from airflow_ml_provider.runs import run_pipeline
+from airflow_ml_provider.dag_runs import run_pipeline
 from airflow_ml_provider.runtime.staging import local_path
 
 pytestmark = pytest.mark.integration

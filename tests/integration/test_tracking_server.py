@@ -12,7 +12,7 @@ from servers import start_server, stop
 from sqlalchemy import select
 from tracking_pipeline import write_tracked_pipeline
 
-from airflow_ml_provider.runs import run_pipeline
+from airflow_ml_provider.dag_runs import run_pipeline
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import write_pipeline
 
 from airflow_ml_provider.caching.store import StepCacheStore
-from airflow_ml_provider.runs import run_pipeline
+from airflow_ml_provider.dag_runs import run_pipeline
 
 pytestmark = pytest.mark.reliability
 

@@ -14,7 +14,7 @@ from conftest import write_pipeline
 from sqlalchemy import select
 
 from airflow_ml_provider.caching.store import PRUNE_BATCH, Decision, StepCacheStore, decisions, pre_images
-from airflow_ml_provider.runs import run_pipeline
+from airflow_ml_provider.dag_runs import run_pipeline
 
 pytestmark = pytest.mark.reliability
 

@@ -15,11 +15,11 @@ import pytest
 from conftest import write_pipeline
 
 from airflow_ml_provider.caching.store import StepCacheStore
+from airflow_ml_provider.copying import Endpoint, transfer
+from airflow_ml_provider.dag_runs import run_pipeline
 from airflow_ml_provider.locations import pipeline_data_path
-from airflow_ml_provider.runs import run_pipeline
 from airflow_ml_provider.runtime.spec import OutputSpec
 from airflow_ml_provider.runtime.staging import OutputStaging, local_path
-from airflow_ml_provider.runtime.transfer import Endpoint, transfer
 
 pytestmark = pytest.mark.reliability
 

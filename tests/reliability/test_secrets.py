@@ -25,8 +25,8 @@ from airflow_ml_provider.compute.kubernetes import (
     pod_operator,
     pod_secret,
 )
+from airflow_ml_provider.dag_runs import run_pipeline
 from airflow_ml_provider.hooks.compute import ComputeTarget
-from airflow_ml_provider.runs import run_pipeline
 from airflow_ml_provider.runtime import InputSpec, OutputSpec, StepSpec
 
 pytestmark = pytest.mark.reliability

@@ -78,7 +78,7 @@ def _wait(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 @pytest.fixture(scope="session")
 def site(airflow_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    from airflow_ml_provider.runs import run_pipeline
+    from airflow_ml_provider.dag_runs import run_pipeline
 
     dags_folder = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     work = tmp_path_factory.mktemp("ui")
