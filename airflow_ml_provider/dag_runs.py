@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from airflow_ml_provider.handoff import MODEL_VERSION_KEY, OUTPUTS_KEY
 from airflow_ml_provider.rendered import RenderedPipeline
+from airflow_ml_provider.step_states import step_status
 
 
 @dataclass
 class StepSummary:
-    """One step of one run: ``status`` is ran, reused, failed, skipped or the task state."""
+    """One step of one run: ``status`` as ``step_states.step_status`` says it (ran, reused, ...)."""
 
     name: str
     status: str
@@ -25,17 +26,6 @@ class StepSummary:
     experiment_name: str | None = None
     registered_model: str | None = None
     model_version: str | None = None
-
-
-def _status(states: dict[str, str | None]) -> str:
-    run, reuse = states.get("run"), states.get("reuse")
-    if run == "success":
-        return "ran"
-    if run == "skipped" and reuse == "success":
-        return "reused"
-    if "failed" in (run, reuse):
-        return "failed"
-    return str(run or reuse or "not started")
 
 
 def step_summaries(graph: RenderedPipeline, dag_id: str, run_id: str) -> list[StepSummary]:
@@ -73,7 +63,7 @@ def step_summaries(graph: RenderedPipeline, dag_id: str, run_id: str) -> list[St
         summaries.append(
             StepSummary(
                 step.name,
-                _status(step_states),
+                step_status(step_states.get("reuse"), step_states.get("run")),
                 outputs,
                 experiment_name=getattr(step, "experiment_name", None),
                 registered_model=getattr(step, "register_model", None),

@@ -17,7 +17,8 @@ _STYLE = {
     "ran": "green",
     "reused": "cyan",
     "failed": "red",
-    "upstream failed": "red",
+    "upstream_failed": "red",
+    "queued": "yellow",
     "running": "yellow",
     "waiting": "yellow",
 }

@@ -8,32 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from airflow_ml_provider.handoff import OutputReference, ProducedBy
+from airflow_ml_provider.step_states import step_status
 
-RUNNING_STATES = {"running", "queued", "scheduled", "deferred", "restarting", "up_for_retry"}
 FINISHED_RUN_STATES = {"success", "failed"}
-
-
-def step_status(reuse: str | None, run: str | None) -> str:
-    """One word for a step from its two tasks' states.
-
-    ran, reused, failed, upstream failed, waiting (for another run computing the same
-    fingerprint), running, skipped, or not started.
-    """
-    if run == "success":
-        return "ran"
-    if run == "skipped" and reuse == "success":
-        return "reused"
-    if "failed" in (reuse, run):
-        return "failed"
-    if "upstream_failed" in (reuse, run):
-        return "upstream failed"
-    if reuse in ("up_for_reschedule", "deferred"):  # the sensor defers only to wait for a lease
-        return "waiting"
-    if reuse in RUNNING_STATES or run in RUNNING_STATES or (reuse == "success" and run is None):
-        return "running"
-    if reuse == "skipped" or run == "skipped":
-        return "skipped"
-    return "not started"
 
 
 @dataclass(frozen=True)
@@ -120,7 +97,7 @@ def steps_from_task_instances(task_instances: list[dict[str, Any]], order: list[
         starts = [t for t in (parse_time(i.get("start_date")) for i in tasks.values()) if t]
         ends = [t for t in (parse_time(i.get("end_date")) for i in tasks.values()) if t]
         status = step_status(states["reuse"], states["run"])
-        finished = status in ("ran", "reused", "failed", "upstream failed", "skipped")
+        finished = status in ("ran", "reused", "failed", "upstream_failed", "skipped")
         steps.append(
             StepRun(
                 name,

@@ -13,8 +13,7 @@ from typing import Any
 
 from airflow_ml_provider.caching.explain import differences
 from airflow_ml_provider.handoff import MODEL_VERSION_KEY, OUTPUTS_KEY, RUN_ID_KEY, TRANSFER_STATS_KEY
-
-RUNNING_STATES = {"running", "queued", "scheduled", "deferred", "up_for_retry", "restarting"}
+from airflow_ml_provider.step_states import step_status
 
 
 @dataclass
@@ -34,28 +33,6 @@ class StepRecord:
     run: TaskState = field(default_factory=TaskState)
     xcom: dict[str, Any] = field(default_factory=dict)  # key -> value, from either task
     decision: Any = None  # caching.store.Decision (the latest of this run)
-
-
-def step_status(reuse: str | None, run: str | None) -> str:
-    """ran, reused, failed, upstream_failed, waiting (for another run's lease), running, queued,
-    skipped, or not started."""
-    if run == "success":
-        return "ran"
-    if run == "skipped" and reuse == "success":
-        return "reused"
-    if "failed" in (reuse, run):
-        return "failed"
-    if "upstream_failed" in (reuse, run):
-        return "upstream_failed"
-    if reuse in ("up_for_reschedule", "deferred"):  # the sensor defers only to wait for a lease
-        return "waiting"
-    if reuse in RUNNING_STATES or run in RUNNING_STATES:
-        return "queued" if {reuse, run} <= {"queued", "scheduled", None} else "running"
-    if reuse == "success" and run is None:
-        return "running"
-    if "skipped" in (reuse, run):
-        return "skipped"
-    return "not started"
 
 
 def _seconds(tasks: list[TaskState]) -> float | None:

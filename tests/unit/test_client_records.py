@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
         ("success", "skipped", "reused"),
         ("failed", None, "failed"),
         ("success", "failed", "failed"),
-        ("upstream_failed", "upstream_failed", "upstream failed"),
+        ("upstream_failed", "upstream_failed", "upstream_failed"),
         ("up_for_reschedule", None, "waiting"),
         ("deferred", None, "waiting"),
         ("running", None, "running"),
