@@ -24,7 +24,9 @@ class Option:
 
 
 @dataclass(frozen=True)
-class ComputeKind:
+class KindDeclaration:
+    """A compute kind as the connection form and the hook see it: its name, title and options."""
+
     name: str
     title: str
     options: tuple[Option, ...]
@@ -47,8 +49,8 @@ IMAGE = Option("image", "Image", "The image steps run in (a step's Environment(i
 CPUS = Option("cpus", "CPUs", "CPU limit, e.g. 1.5.")
 MEMORY = Option("memory", "Memory", "Memory limit, e.g. 4g.")
 
-LOCAL = ComputeKind("local", "ML compute target: local", (QUEUE,))
-VENV = ComputeKind(
+LOCAL = KindDeclaration("local", "ML compute target: local", (QUEUE,))
+VENV = KindDeclaration(
     "venv",
     "ML compute target: virtualenv",
     (
@@ -60,7 +62,7 @@ VENV = ComputeKind(
         ),
     ),
 )
-DOCKER = ComputeKind(
+DOCKER = KindDeclaration(
     "docker",
     "ML compute target: Docker",
     (
@@ -87,7 +89,7 @@ DOCKER = ComputeKind(
         Option("python", "Python in the image", "The interpreter (default python3)."),
     ),
 )
-KUBERNETES = ComputeKind(
+KUBERNETES = KindDeclaration(
     "kubernetes",
     "ML compute target: Kubernetes",
     (
@@ -129,5 +131,5 @@ KUBERNETES = ComputeKind(
     ),
 )
 
-KINDS: dict[str, ComputeKind] = {kind.name: kind for kind in (LOCAL, VENV, DOCKER, KUBERNETES)}
-KIND_OF_CONN_TYPE: dict[str, ComputeKind] = {kind.conn_type: kind for kind in KINDS.values()}
+KINDS: dict[str, KindDeclaration] = {kind.name: kind for kind in (LOCAL, VENV, DOCKER, KUBERNETES)}
+KIND_OF_CONN_TYPE: dict[str, KindDeclaration] = {kind.conn_type: kind for kind in KINDS.values()}

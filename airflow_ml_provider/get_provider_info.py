@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_ml_provider import __version__
-from airflow_ml_provider.compute_kinds import KINDS, ComputeKind, Option
+from airflow_ml_provider.compute_kinds import KINDS, KindDeclaration, Option
 from airflow_ml_provider.connection_types import DATASTORE_TYPE, TRACKING_TYPE
 from airflow_ml_provider.settings import OPTIONS, SECTION
 
@@ -32,7 +32,7 @@ def _option_field(option: Option) -> dict[str, Any]:
     return _field(option.label, option.description, schema)
 
 
-def compute_connection_type(kind: ComputeKind) -> dict[str, Any]:
+def compute_connection_type(kind: KindDeclaration) -> dict[str, Any]:
     """The connection type of one compute kind: a form field per declared option, nothing else."""
     hook = "ComputeTargetHook" if kind.name == "local" else f"{kind.name.capitalize()}ComputeHook"
     return {

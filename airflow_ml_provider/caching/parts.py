@@ -123,32 +123,22 @@ def _write_json(path: Path, value: dict[str, Any]) -> None:
 
 
 def environment_part(
-    step: PythonScriptStep,
-    compute_kind: str,
-    cache_: StatCache,
-    *,
-    image_digest: str | None = None,
-    python_version: str | None = None,
+    step: PythonScriptStep, compute_kind: str, identity: dict[str, Any], cache_: StatCache
 ) -> dict[str, Any]:
-    """``image_digest``: what the image tag points at now (resolved by the caller for docker);
-    ``python_version``: the interpreter ``Environment(python=...)`` names, where the target runs
-    the step with it (resolved by the caller); else the worker's own interpreter is recorded."""
+    """What every kind records (the worker's Python, requirements, variables, image name), then
+    ``identity``: what the step's compute kind adds or overrides (``ComputeKind.environment_identity``)."""
     environment = step.environment
     requirements = environment.requirements_path(step.base_directory) if environment else None
-    python = python_version or platform.python_version()
-    part: dict[str, Any] = {"compute": compute_kind, "python": python}
+    part: dict[str, Any] = {"compute": compute_kind, "python": platform.python_version()}
     if requirements is not None:
         if not requirements.is_file():
             raise UnfingerprintableError(f"requirements file {requirements} does not exist")
         part["requirements"] = "blake3:" + cache_.digests([requirements])[requirements][1]
-    if compute_kind == "local":
-        part["packages"] = installed_packages_digest()
     if environment is not None:
         part["variables"] = dict(sorted(environment.variables.items()))
         if environment.image:
             part["image"] = environment.image
-    if image_digest:
-        part["image_digest"] = image_digest
+    part.update(identity)
     return part
 
 

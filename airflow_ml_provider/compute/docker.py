@@ -23,11 +23,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from airflow.exceptions import AirflowException
 from docker.errors import APIError, ImageNotFound
 from docker.types import DeviceRequest, Mount
 
 from airflow_ml_provider.compute.errors import ComputeError
-from airflow_ml_provider.hooks.compute import ComputeTarget
+from airflow_ml_provider.compute.kind import ComputeKind
+from airflow_ml_provider.compute_kinds import DOCKER
+from airflow_ml_provider.hooks.compute import ComputeTarget, ComputeTargetError
+from airflow_ml_provider.pipeline.environment import Environment
 from airflow_ml_provider.runtime import StepResult, StepSpec
 from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.staging import local_path
@@ -254,3 +258,27 @@ def _emit(stream: str, raw: bytes, info: Log, warning: Log, tail: deque[str]) ->
     else:
         warning(line)
         tail.append(line)
+
+
+class DockerKind(ComputeKind):
+    declaration = DOCKER
+
+    def environment_identity(self, target: ComputeTarget, environment: Environment | None) -> dict[str, Any]:
+        """The digest the step's image tag points at now: a rebuilt image is another environment."""
+        try:
+            return {"image_digest": image_digest(target, environment.image if environment else None)}
+        except AirflowException as error:
+            raise ComputeTargetError(f'compute target "{target.name}": {error}') from None
+
+    def run(
+        self,
+        target: ComputeTarget,
+        spec: StepSpec,
+        environment: Environment,
+        base_directory: Path,
+        *,
+        info: Log,
+        warning: Log,
+        stopper: Stopper | None = None,
+    ) -> StepResult:
+        return run_in_container(target, spec, environment.image, info=info, warning=warning, stopper=stopper)

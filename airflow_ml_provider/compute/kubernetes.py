@@ -25,7 +25,10 @@ from airflow.providers.cncf.kubernetes.secret import Secret
 from kubernetes.client import models as k8s
 
 from airflow_ml_provider.compute.errors import ComputeError
+from airflow_ml_provider.compute.kind import ComputeKind
+from airflow_ml_provider.compute_kinds import KUBERNETES
 from airflow_ml_provider.hooks.compute import ComputeTarget
+from airflow_ml_provider.pipeline.environment import Environment
 from airflow_ml_provider.runtime import StepResult, StepSpec
 from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.secrets import split_secrets
@@ -218,3 +221,26 @@ def run_in_pod(
             except Exception as error:
                 warning(f'step "{spec.step}": could not delete the Secret {secret_name}: {error}')
     return StepResult.from_json(json.dumps(result))
+
+
+class KubernetesKind(ComputeKind):
+    declaration = KUBERNETES
+
+    def environment_identity(self, target: ComputeTarget, environment: Environment | None) -> dict[str, Any]:
+        """The step's image: the worker cannot resolve a cluster's images, so its name (tag)
+        stands in for its digest."""
+        image = str((environment.image if environment else None) or target.options.get("image") or "")
+        return {"image_digest": image} if image else {}
+
+    def run(
+        self,
+        target: ComputeTarget,
+        spec: StepSpec,
+        environment: Environment,
+        base_directory: Path,
+        *,
+        info: Log,
+        warning: Log,
+        stopper: Stopper | None = None,
+    ) -> StepResult:
+        return run_in_pod(target, spec, environment.image, info=info, warning=warning, stopper=stopper)

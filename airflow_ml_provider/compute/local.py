@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
+from airflow_ml_provider.caching.parts import installed_packages_digest
+from airflow_ml_provider.compute.kind import ComputeKind, Log
+from airflow_ml_provider.compute_kinds import LOCAL
+from airflow_ml_provider.hooks.compute import ComputeTarget
+from airflow_ml_provider.pipeline.environment import Environment
 from airflow_ml_provider.runtime import StepResult, StepSpec, run_step
 from airflow_ml_provider.runtime.process import Stopper
 
 
-def run_local(
-    spec: StepSpec,
-    *,
-    info: Callable[[str], None],
-    warning: Callable[[str], None],
-    stopper: Stopper | None = None,
-) -> StepResult:
-    return run_step(spec, info=info, warning=warning, stopper=stopper)
+class LocalKind(ComputeKind):
+    declaration = LOCAL
+
+    def environment_identity(self, target: ComputeTarget, environment: Environment | None) -> dict[str, Any]:
+        # The script imports the worker's own libraries: an upgraded one is another environment.
+        return {"packages": installed_packages_digest()}
+
+    def run(
+        self,
+        target: ComputeTarget,
+        spec: StepSpec,
+        environment: Environment,
+        base_directory: Path,
+        *,
+        info: Log,
+        warning: Log,
+        stopper: Stopper | None = None,
+    ) -> StepResult:
+        return run_step(spec, info=info, warning=warning, stopper=stopper)
 
 
 def local_python() -> str:

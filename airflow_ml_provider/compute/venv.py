@@ -20,9 +20,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from airflow_ml_provider.compute.errors import ComputeError
+from airflow_ml_provider.compute.kind import ComputeKind
+from airflow_ml_provider.compute_kinds import VENV
 from airflow_ml_provider.hooks.compute import ComputeTarget
+from airflow_ml_provider.pipeline.environment import Environment
 from airflow_ml_provider.runtime import StepResult, StepSpec, run_step
 from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.settings import provider_home
@@ -165,3 +169,35 @@ def run_in_venv(
     venv = ensure_venv(requirements, python, envs_root(target), info=info)
     venv_spec = dataclasses.replace(spec, python=str(venv_python(venv)))
     return run_step(venv_spec, info=info, warning=warning, stopper=stopper)
+
+
+class VenvKind(ComputeKind):
+    declaration = VENV
+
+    def environment_identity(self, target: ComputeTarget, environment: Environment | None) -> dict[str, Any]:
+        """The version of the interpreter ``Environment(python=...)`` names: the virtualenv is
+        made from it. Without one the worker's own interpreter is recorded, as for every kind;
+        a named interpreter this worker lacks is fingerprinted by its name."""
+        python = environment.python if environment else None
+        if not python:
+            return {}
+        try:
+            return {"python": interpreter_version(base_interpreter(python))}
+        except (ComputeError, OSError, subprocess.CalledProcessError):
+            return {"python": f"{python} (not on this worker)"}
+
+    def run(
+        self,
+        target: ComputeTarget,
+        spec: StepSpec,
+        environment: Environment,
+        base_directory: Path,
+        *,
+        info: Log,
+        warning: Log,
+        stopper: Stopper | None = None,
+    ) -> StepResult:
+        requirements = environment.requirements_path(base_directory)
+        return run_in_venv(
+            target, spec, requirements, environment.python, info=info, warning=warning, stopper=stopper
+        )

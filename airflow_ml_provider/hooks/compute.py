@@ -15,7 +15,7 @@ from airflow_ml_provider.compute_kinds import (
     KINDS,
     KUBERNETES,
     VENV,
-    ComputeKind,
+    KindDeclaration,
 )
 from airflow_ml_provider.compute_kinds import LOCAL as LOCAL_KIND
 from airflow_ml_provider.connection_types import OLD_COMPUTE_TYPE
@@ -75,7 +75,7 @@ class ComputeTargetHook(BaseHook):
         )
 
 
-def _kind_of(name: str, conn_type: str, extra: dict[str, Any]) -> ComputeKind:
+def _kind_of(name: str, conn_type: str, extra: dict[str, Any]) -> KindDeclaration:
     if conn_type in KIND_OF_CONN_TYPE:
         extra.pop("kind", None)
         return KIND_OF_CONN_TYPE[conn_type]
@@ -93,7 +93,7 @@ def _kind_of(name: str, conn_type: str, extra: dict[str, Any]) -> ComputeKind:
     return KINDS[kind_name]
 
 
-def _typed_options(name: str, kind: ComputeKind, options: dict[str, Any]) -> dict[str, Any]:
+def _typed_options(name: str, kind: KindDeclaration, options: dict[str, Any]) -> dict[str, Any]:
     """Form fields arrive as text: JSON options are parsed, boolean ones become booleans.
 
     ``cpu`` (the Kubernetes spelling) is taken as ``cpus``, the one name every kind reads.

@@ -12,7 +12,7 @@ from airflow.sdk import Context
 from airflow_ml_provider import settings
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.verify import output_problem, store_digest
-from airflow_ml_provider.compute import run_on_target
+from airflow_ml_provider.compute.kinds import kind_of
 from airflow_ml_provider.compute.local import local_python
 from airflow_ml_provider.handoff import (
     MODEL_VERSION_KEY,
@@ -27,6 +27,7 @@ from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_paramet
 from airflow_ml_provider.pipeline.data import DataReference, PipelineData
 from airflow_ml_provider.pipeline.datapath import bind_run_parameters
 from airflow_ml_provider.pipeline.datasets import described_inputs
+from airflow_ml_provider.pipeline.environment import Environment
 from airflow_ml_provider.pipeline.steps import EstimatorStep
 from airflow_ml_provider.queues import remember
 from airflow_ml_provider.runtime import (
@@ -89,13 +90,13 @@ class StepRunOperator(StepRunBase):
         target, inputs, outputs = attempt.plan
         spec = self._spec(context, inputs, outputs, str(attempt.work), tracking)
         try:
-            result = run_on_target(
+            result = kind_of(target).run(
                 target,
                 spec,
+                step.environment or Environment(),
+                step.base_directory or Path(spec.source_directory),
                 info=self.log.info,
                 warning=self.log.warning,
-                environment=step.environment,
-                base_directory=step.base_directory,
                 stopper=self._stopper,
             )
         except (ScriptFailedError, StagingError, CommandLineError) as error:

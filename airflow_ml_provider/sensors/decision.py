@@ -25,7 +25,7 @@ from airflow_ml_provider.caching.parts import (
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.caching.verify import reference_digest
-from airflow_ml_provider.compute import target_image_digest, target_python_version
+from airflow_ml_provider.compute.kinds import kind_of
 from airflow_ml_provider.handoff import LeaseHolder
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
@@ -60,8 +60,7 @@ def step_pre_image(
     """
     try:
         target = ComputeTargetHook(step.compute_target).resolve()
-        compute_kind, image_digest = target.kind, target_image_digest(target, step.environment)
-        python_version = target_python_version(target, step.environment)
+        identity = kind_of(target).environment_identity(target, step.environment)
         inputs = {data.name: input_digest(data) for data in step.inputs}
     except (ComputeTargetError, DatastoreError, StepInputError, StoreError, SqlSourceError) as error:
         raise UnfingerprintableError(str(error)) from None
@@ -73,9 +72,7 @@ def step_pre_image(
         arguments=arguments_part(step),
         params=params_part(step, dict(params)),
         inputs=inputs,
-        environment=environment_part(
-            step, compute_kind, stat_cache, image_digest=image_digest, python_version=python_version
-        ),
+        environment=environment_part(step, target.kind, identity, stat_cache),
     )
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from pathlib import Path
 
 import pytest
 
 from airflow_ml_provider.compute.docker import bind_paths, container_config
 from airflow_ml_provider.compute.errors import ComputeError
+from airflow_ml_provider.compute.kinds import kind_of
 from airflow_ml_provider.compute.kubernetes import SPEC_VARIABLE, pod_operator
 from airflow_ml_provider.compute.venv import venv_digest
 from airflow_ml_provider.hooks.compute import ComputeTarget, ComputeTargetError, ComputeTargetHook
@@ -145,20 +145,39 @@ def test_form_field_that_is_not_json_names_the_target_and_field(monkeypatch: pyt
         ComputeTargetHook("gpu_bad").resolve()
 
 
-@pytest.mark.parametrize("kind", ["docker", "kubernetes", "venv"])
-def test_every_option_a_kind_reads_is_on_its_connection_form(kind: str):
+def test_every_declared_kind_has_one_registered_implementation():
+    from airflow_ml_provider.compute.kinds import REGISTERED
     from airflow_ml_provider.compute_kinds import KINDS
+
+    assert set(REGISTERED) == set(KINDS)
+    for name, declaration in KINDS.items():
+        assert kind_of(ComputeTarget(name, name)).declaration is declaration
+
+
+def test_unregistered_kind_is_refused_with_the_targets_name():
+    with pytest.raises(ComputeTargetError, match='compute target "odd": unknown kind "slurm"'):
+        kind_of(ComputeTarget("odd", "slurm"))
+
+
+@pytest.mark.parametrize("name", ["local", "venv", "docker", "kubernetes"])
+def test_a_kinds_connection_form_is_derived_from_its_option_declarations(name: str):
     from airflow_ml_provider.get_provider_info import get_provider_info
 
+    kind = kind_of(ComputeTarget(name, name))
     (form,) = [
-        c for c in get_provider_info()["connection-types"] if c["connection-type"] == KINDS[kind].conn_type
+        c
+        for c in get_provider_info()["connection-types"]
+        if c["connection-type"] == kind.declaration.conn_type
     ]
-    source = (Path(__file__).parents[2] / "airflow_ml_provider" / "compute" / f"{kind}.py").read_text()
-    read = set(re.findall(r'options(?:\.get\(|\[)"([a-z_]+)"', source))
-    # "host" is the connection's own Host field.
-    assert read - set(form["conn-fields"]) <= {"host"}
-    # The form shows this kind's options and no other kind's.
-    assert set(form["conn-fields"]) == {option.name for option in KINDS[kind].options}
+    assert form["hook-name"] == kind.declaration.title
+    # One field per declared option, in declaration order, and no other kind's.
+    assert list(form["conn-fields"]) == [option.name for option in kind.options]
+    for option in kind.options:
+        field = form["conn-fields"][option.name]
+        assert (field["label"], field["description"]) == (option.label, option.description)
+        assert field["schema"]["type"] == ["boolean" if option.type == "boolean" else "string", "null"]
+    placeholders = {option.name: option.placeholder for option in kind.options if option.placeholder}
+    assert form["ui-field-behaviour"]["placeholders"] == placeholders
 
 
 def test_pods_refuse_local_datastores():
