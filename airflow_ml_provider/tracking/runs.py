@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
+from airflow_ml_provider.tracking import process
 from airflow_ml_provider.tracking.config import TrackingConfig, TrackingUnavailableError
 from airflow_ml_provider.tracking.credentials import shown
 
 T = TypeVar("T")
 
-# A tracking call gives up after a few quick retries instead of MLflow's default minutes.
-_CLIENT_RETRY_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}
 _MAX_PARAM_LENGTH = 6000
 
 
 class Tracker:
     """Experiments, the parent run of a DAG run, and child runs of its steps.
 
-    Experiment ids and parent run ids never change once known, so a worker process
-    remembers them (many steps of one DAG run share them).
+    What the process keeps for MLflow (its environment, the experiment and parent run ids it
+    has learnt) is in ``tracking/process.py``.
     """
-
-    _known_experiments: ClassVar[dict[tuple[str, str], str]] = {}
-    _known_parents: ClassVar[dict[tuple[str, str, str, str], str]] = {}
 
     def __init__(self, config: TrackingConfig) -> None:
         from mlflow.tracking import MlflowClient
 
-        for key, value in _CLIENT_RETRY_ENV.items():
-            os.environ.setdefault(key, value)
-        # MLflow's client reads credentials from the environment of this (worker) process.
-        os.environ.update(config.credentials)
+        process.use_tracking(config)
         self.config = config
         self.client = MlflowClient(tracking_uri=config.uri, registry_uri=config.uri)
 
@@ -52,9 +44,9 @@ class Tracker:
 
     def experiment_id(self, name: str) -> str:
         key = (self.config.uri, name)
-        if key not in self._known_experiments:
-            self._known_experiments[key] = self._experiment_id(name)
-        return self._known_experiments[key]
+        if key not in process.experiment_ids:
+            process.experiment_ids[key] = self._experiment_id(name)
+        return process.experiment_ids[key]
 
     def _experiment_id(self, name: str) -> str:
         experiment = self.call("get experiment", self.client.get_experiment_by_name, name)
@@ -103,11 +95,11 @@ class Tracker:
         """The parent run of a DAG run: found by its tags, created once (under ``lock``) with the
         pipeline's parameters as its params and ``tags``."""
         key = (self.config.uri, experiment_id, dag_id, run_id)
-        if key not in self._known_parents:
-            self._known_parents[key] = self._pipeline_run(
+        if key not in process.parent_run_ids:
+            process.parent_run_ids[key] = self._pipeline_run(
                 experiment_id, dag_id, run_id, lock, params or {}, tags or {}
             )
-        return self._known_parents[key]
+        return process.parent_run_ids[key]
 
     def _pipeline_run(
         self,
