@@ -23,7 +23,14 @@ from airflow_ml_provider.operators.transfer import DataTransferOperator
 from airflow_ml_provider.pipeline.data import PipelineData, PipelineParameter
 from airflow_ml_provider.pipeline.datapath import DataPathInput, declared_default
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
-from airflow_ml_provider.pipeline.placement import built_outside_any_dag, placed_in_a_pipeline
+from airflow_ml_provider.pipeline.pipeline import Pipeline
+from airflow_ml_provider.pipeline.placement import (
+    Renderer,
+    built_outside_any_dag,
+    placed_in_a_pipeline,
+    register_renderer,
+)
+from airflow_ml_provider.pipeline.schedule import ScheduleRecurrence
 from airflow_ml_provider.pipeline.steps import PythonScriptStep, Step
 from airflow_ml_provider.pipeline.transfer import DataTransferStep
 from airflow_ml_provider.queues import target_queue
@@ -102,6 +109,38 @@ def place_all(
         if graph.placed(before) is not None and graph.placed(after) is not None:
             _wire_order(graph, before.name, after.name)
     return graph
+
+
+def pipeline_to_dag(
+    pipeline: Pipeline, dag_id: str | None, dag: DAG | None, dag_arguments: dict[str, Any]
+) -> DAG:
+    """``pipeline.to_dag()``: a new DAG (registered for the DAG processor like a ``with DAG(...)``
+    block) or, given ``dag``, the pipeline's steps added to that one."""
+    if dag is None:
+        if not dag_id:
+            raise PipelineDefinitionError(
+                "the pipeline has no dag_id.",
+                fix='Name its DAG: pipeline.to_dag("my_pipeline", schedule=None).',
+                argument="dag_id",
+            )
+        dag_arguments.setdefault("schedule", None)
+        recurrence = dag_arguments["schedule"]
+        if isinstance(recurrence, ScheduleRecurrence):
+            dag_arguments["schedule"] = recurrence.to_schedule()
+            dag_arguments.setdefault("start_date", recurrence.start_date())
+        if pipeline.description and "description" not in dag_arguments:
+            dag_arguments["description"] = pipeline.description
+        if pipeline.azureml_compat:
+            dag_arguments["default_args"] = {
+                "azureml_compat": True,
+                **(dag_arguments.get("default_args") or {}),
+            }
+        dag = DAG(dag_id, **dag_arguments)
+    with dag:
+        place_all(
+            pipeline.steps, dag, default_datastore=pipeline.default_datastore, orderings=pipeline.orderings
+        )
+    return dag
 
 
 def _check_code_is_in_bounds(step: Step, dag: DAG) -> None:
@@ -298,3 +337,10 @@ def _run_task(step: Step, dag: DAG, graph: RenderedPipeline) -> Any:
             **assets,
         )
     raise TypeError(f"no renderer for step kind {type(step).__name__}")
+
+
+register_renderer(
+    Renderer(
+        attach=attach_to_current_dag, order=order_steps, current_dag_id=current_dag_id, to_dag=pipeline_to_dag
+    )
+)

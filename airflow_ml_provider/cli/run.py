@@ -64,7 +64,7 @@ def run(
 
 def _print_tracking(dag_id: str, run_id: str, summaries: list[Any]) -> None:
     """The run's MLflow record: experiment, parent run, rolled-up metrics, registered models."""
-    from airflow_ml_provider.tracking.config import TrackingUnavailableError
+    from airflow_ml_provider.hooks.tracking_config import TrackingUnavailableError
     from airflow_ml_provider.tracking.summary import tracking_summary
 
     experiment = next((s.experiment_name for s in summaries if s.experiment_name), None) or dag_id

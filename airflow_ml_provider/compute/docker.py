@@ -31,11 +31,11 @@ from airflow_ml_provider.compute.errors import ComputeError
 from airflow_ml_provider.compute.kind import ComputeKind
 from airflow_ml_provider.compute_kinds import DOCKER
 from airflow_ml_provider.hooks.compute import ComputeTarget, ComputeTargetError
+from airflow_ml_provider.hooks.tracking_config import local_store_folder
 from airflow_ml_provider.pipeline.environment import Environment
 from airflow_ml_provider.runtime import StepResult, StepSpec
 from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.staging import local_path
-from airflow_ml_provider.tracking.config import local_store_folder
 
 Log = Callable[[str], None]
 PACKAGE_MOUNT = "/opt/airflow-ml-provider"

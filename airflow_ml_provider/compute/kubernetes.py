@@ -28,12 +28,12 @@ from airflow_ml_provider.compute.errors import ComputeError
 from airflow_ml_provider.compute.kind import ComputeKind
 from airflow_ml_provider.compute_kinds import KUBERNETES
 from airflow_ml_provider.hooks.compute import ComputeTarget
+from airflow_ml_provider.hooks.tracking_config import local_store_folder
 from airflow_ml_provider.pipeline.environment import Environment
 from airflow_ml_provider.runtime import StepResult, StepSpec
 from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.secrets import split_secrets
 from airflow_ml_provider.runtime.staging import local_path
-from airflow_ml_provider.tracking.config import local_store_folder
 
 Log = Callable[[str], None]
 SPEC_VARIABLE = "AML_STEP_SPEC"

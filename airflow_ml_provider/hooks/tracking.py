@@ -10,9 +10,9 @@ from airflow.sdk import BaseHook
 from airflow_ml_provider.connection_types import OLD_TRACKING_TYPE, TRACKING_TYPE
 from airflow_ml_provider.hooks.connections import get_connection, warn_deprecated_type
 from airflow_ml_provider.hooks.datastore import connection_fields
-from airflow_ml_provider.tracking.config import TrackingConfig, embedded
-from airflow_ml_provider.tracking.config import tracking_conn_id as configured_conn_id
-from airflow_ml_provider.tracking.credentials import secured
+from airflow_ml_provider.hooks.tracking_config import TrackingConfig, embedded
+from airflow_ml_provider.hooks.tracking_config import tracking_conn_id as configured_conn_id
+from airflow_ml_provider.hooks.tracking_credentials import secured
 
 
 class TrackingHook(BaseHook):

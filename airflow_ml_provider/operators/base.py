@@ -32,6 +32,7 @@ from airflow_ml_provider.handoff import (
     references_to_json,
 )
 from airflow_ml_provider.hooks.datastore import DatastoreHook
+from airflow_ml_provider.hooks.tracking_config import TrackingUnavailableError
 from airflow_ml_provider.lineage import StepLineage, StepLineageMixin
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.pipeline.data import DataReference
@@ -41,7 +42,6 @@ from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.stores import StoreError
 from airflow_ml_provider.schedules.parameters import run_parameters
-from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.step import StepTracking, open_for_task
 from airflow_ml_provider.xcom_handoff import fingerprint_claim
 

@@ -21,6 +21,7 @@ from airflow_ml_provider.handoff import (
 )
 from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook, ResolvedDatastore
+from airflow_ml_provider.hooks.tracking_config import TrackingUnavailableError
 from airflow_ml_provider.locations import pipeline_data_path
 from airflow_ml_provider.operators.base import Attempt, Produced, StepRunBase
 from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_parameter
@@ -44,7 +45,6 @@ from airflow_ml_provider.runtime.placeholders import INPUT_DATASETS_VARIABLE, ex
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.settings import compute_queue_seconds
-from airflow_ml_provider.tracking.config import TrackingUnavailableError
 from airflow_ml_provider.tracking.registry import register_model
 from airflow_ml_provider.tracking.step import StepTracking
 from airflow_ml_provider.xcom_handoff import produced_reference

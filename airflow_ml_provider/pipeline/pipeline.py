@@ -8,6 +8,7 @@ DAG runs its own copy of them. Nothing here imports Airflow until a DAG is made.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -15,8 +16,10 @@ from airflow_ml_provider.pipeline.compat import ignored_keywords
 from airflow_ml_provider.pipeline.data import PipelineData
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
 from airflow_ml_provider.pipeline.graph import PipelineGraph
-from airflow_ml_provider.pipeline.schedule import ScheduleRecurrence
+from airflow_ml_provider.pipeline.placement import renderer
 from airflow_ml_provider.pipeline.steps import Step
+
+_EXPERIMENT_MODULE = "airflow_ml_provider.v1.experiment"
 
 
 class StepSequence:
@@ -131,33 +134,7 @@ class Pipeline:
     def to_dag(self, dag_id: str | None = None, *, dag: Any = None, **dag_arguments: Any) -> Any:
         """The Airflow DAG of this pipeline: a new one (registered for the DAG processor like
         a ``with DAG(...)`` block) or, with ``dag=``, the steps added to an existing one."""
-        from airflow.sdk import DAG
-
-        from airflow_ml_provider.render import place_all
-
-        if dag is None:
-            if not dag_id:
-                raise PipelineDefinitionError(
-                    "the pipeline has no dag_id.",
-                    fix='Name its DAG: pipeline.to_dag("my_pipeline", schedule=None).',
-                    argument="dag_id",
-                )
-            dag_arguments.setdefault("schedule", None)
-            recurrence = dag_arguments["schedule"]
-            if isinstance(recurrence, ScheduleRecurrence):
-                dag_arguments["schedule"] = recurrence.to_schedule()
-                dag_arguments.setdefault("start_date", recurrence.start_date())
-            if self.description and "description" not in dag_arguments:
-                dag_arguments["description"] = self.description
-            if self.azureml_compat:
-                dag_arguments["default_args"] = {
-                    "azureml_compat": True,
-                    **(dag_arguments.get("default_args") or {}),
-                }
-            dag = DAG(dag_id, **dag_arguments)
-        with dag:
-            place_all(self.steps, dag, default_datastore=self.default_datastore, orderings=self.orderings)
-        return dag
+        return renderer().to_dag(self, dag_id, dag, dag_arguments)
 
     def submit(
         self,
@@ -168,9 +145,9 @@ class Pipeline:
         **options: Any,
     ) -> Any:
         """Azure ML v1's ``pipeline.submit``: ``Experiment(None, experiment_name).submit(self, ...)``."""
-        from airflow_ml_provider.v1.experiment import Experiment
-
-        return Experiment(self.workspace, experiment_name).submit(
+        # Azure ML v1's Experiment sits above the model: loaded by name, like the renderer.
+        experiment = importlib.import_module(_EXPERIMENT_MODULE).Experiment
+        return experiment(self.workspace, experiment_name).submit(
             self,
             pipeline_parameters=pipeline_parameters,
             continue_on_step_failure=continue_on_step_failure,

@@ -22,7 +22,7 @@ from airflow_ml_provider.pipeline.data import DataInput, DataReference, Pipeline
 from airflow_ml_provider.pipeline.environment import Environment
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
 from airflow_ml_provider.pipeline.names import check_name
-from airflow_ml_provider.pipeline.placement import airflow_is_loaded, built_outside_any_dag
+from airflow_ml_provider.pipeline.placement import airflow_is_loaded, built_outside_any_dag, renderer
 from airflow_ml_provider.pipeline.runconfig import step_compute_target, step_environment
 from airflow_ml_provider.runtime.commandline import (
     VARIABLE_NAME,
@@ -67,9 +67,7 @@ class Step:
         if not airflow_is_loaded():
             built_outside_any_dag(self)
             return
-        from airflow_ml_provider.render import attach_to_current_dag
-
-        attach_to_current_dag(self)
+        renderer().attach(self)
 
     @property
     def input_names(self) -> list[str]:
@@ -97,9 +95,7 @@ class Step:
                 self.run_after_steps.append(step)
             # Steps are placed in DAGs only once Airflow is loaded: before that there is nothing to wire.
             if airflow_is_loaded():
-                from airflow_ml_provider.render import order_steps
-
-                order_steps(step, self)
+                renderer().order(step, self)
         return self
 
     def __rshift__(self, other: Step | Sequence[Step]) -> Step | Sequence[Step]:
@@ -371,9 +367,7 @@ def _user_code_folder(code_filename: str) -> Path | None:
 def _with_current_dag(error: PipelineDefinitionError) -> PipelineDefinitionError:
     if not airflow_is_loaded():
         return error
-    from airflow_ml_provider.render import current_dag_id
-
-    return error.located(dag_id=current_dag_id())
+    return error.located(dag_id=renderer().current_dag_id())
 
 
 def _check_list(value: Any, argument: str, of: str, step: str) -> None:

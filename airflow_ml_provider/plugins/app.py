@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from airflow_ml_provider.tracking.config import MLFLOW_UI_PATH, PLUGIN_PATH
+from airflow_ml_provider.hooks.tracking_config import MLFLOW_UI_PATH, PLUGIN_PATH
 
 BUNDLE_FOLDER = Path(__file__).parent / "www" / "dist"
 
@@ -44,7 +44,7 @@ def create_app() -> FastAPI:
 
 def _embedded_store() -> tuple[str, str | None] | None:
     """The embedded store's URI and artifact root, when runs are tracked there (no connection)."""
-    from airflow_ml_provider.tracking.config import resolve
+    from airflow_ml_provider.hooks.tracking_config import resolve
 
     try:
         config = resolve()

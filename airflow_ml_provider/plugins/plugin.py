@@ -18,8 +18,8 @@ from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
+from airflow_ml_provider.hooks.tracking_config import PLUGIN_PATH, airflow_url
 from airflow_ml_provider.plugins.connection_forms import SaveOnlySetFields
-from airflow_ml_provider.tracking.config import PLUGIN_PATH, airflow_url
 
 VIEWS = {
     "run": "Pipeline",

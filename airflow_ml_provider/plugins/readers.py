@@ -129,7 +129,7 @@ def _mlflow_client(uri: str) -> Any:
 
 def tracking_runs(run_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Status, metrics, link and ``reused_from`` of MLflow runs; what cannot be read is left out."""
-    from airflow_ml_provider.tracking.config import resolve
+    from airflow_ml_provider.hooks.tracking_config import resolve
 
     found: dict[str, dict[str, Any]] = {}
     if not run_ids:

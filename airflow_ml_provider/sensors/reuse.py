@@ -45,6 +45,7 @@ from airflow_ml_provider.handoff import (
 )
 from airflow_ml_provider.hooks.connections import each_connection_read_once
 from airflow_ml_provider.hooks.sql import csv_digest
+from airflow_ml_provider.hooks.tracking_config import resolve
 from airflow_ml_provider.lineage import StepLineage, StepLineageMixin, step_input_uris
 from airflow_ml_provider.links import MlflowRunLink
 from airflow_ml_provider.pipeline.data import DataReference
@@ -56,7 +57,6 @@ from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.run_options import stopped_by_failure
 from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.sensors.decision import WAIT, data_reference_digest, decide, step_pre_image
-from airflow_ml_provider.tracking.config import resolve
 from airflow_ml_provider.triggers.lease import LeaseReleasedTrigger
 from airflow_ml_provider.xcom_handoff import produced_reference
 

@@ -14,8 +14,8 @@ import time
 from urllib.parse import urlsplit
 
 from airflow_ml_provider import settings
-from airflow_ml_provider.tracking.config import TrackingConfig, TrackingUnavailableError
-from airflow_ml_provider.tracking.credentials import shown
+from airflow_ml_provider.hooks.tracking_config import TrackingConfig, TrackingUnavailableError
+from airflow_ml_provider.hooks.tracking_credentials import shown
 
 # Process-wide: a server known to be down, until when (monotonic seconds), and why.
 _DOWN: dict[str, tuple[float, str]] = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from airflow_ml_provider.tracking.config import TrackingConfig
+from airflow_ml_provider.hooks.tracking_config import TrackingConfig
 
 # A tracking call gives up after a few quick retries instead of MLflow's default minutes.
 CLIENT_RETRY_ENV = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_TIMEOUT": "20"}

@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from airflow_ml_provider.hooks.tracking_config import TrackingConfig, TrackingUnavailableError
+from airflow_ml_provider.hooks.tracking_credentials import shown
 from airflow_ml_provider.tracking import process
-from airflow_ml_provider.tracking.config import TrackingConfig, TrackingUnavailableError
-from airflow_ml_provider.tracking.credentials import shown
 
 T = TypeVar("T")
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_ml_provider.handoff import LeaseHolder
+from airflow_ml_provider.hooks.tracking_config import TrackingUnavailableError, resolve
 from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.run_conf import pipeline_run_tags, run_experiment
-from airflow_ml_provider.tracking.config import TrackingUnavailableError, resolve
 from airflow_ml_provider.tracking.probe import check_reachable
 from airflow_ml_provider.tracking.reused import ReusedStep, reused_in_run
 from airflow_ml_provider.tracking.runs import Tracker

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from airflow_ml_provider.tracking.config import resolve
-from airflow_ml_provider.tracking.credentials import shown
+from airflow_ml_provider.hooks.tracking_config import resolve
+from airflow_ml_provider.hooks.tracking_credentials import shown
 from airflow_ml_provider.tracking.runs import Tracker
 
 

@@ -20,8 +20,8 @@ from mlflow.tracking import MlflowClient
 
 from airflow_ml_provider.dag_runs import StepSummary, run_pipeline
 from airflow_ml_provider.datastore import Datastore
+from airflow_ml_provider.hooks.tracking_config import embedded
 from airflow_ml_provider.runtime.staging import local_path
-from airflow_ml_provider.tracking.config import embedded
 
 REPO = Path(__file__).resolve().parents[2]
 

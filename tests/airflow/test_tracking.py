@@ -13,7 +13,7 @@ from tracking_pipeline import write_tracked_pipeline
 
 from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.dag_runs import run_pipeline
-from airflow_ml_provider.tracking.config import embedded
+from airflow_ml_provider.hooks.tracking_config import embedded
 from airflow_ml_provider.tracking.step import open_step_tracking
 
 

@@ -112,7 +112,7 @@ def test_a_killed_task_leaves_no_script_running_and_its_leftovers_are_swept(
     airflow_db, dags_folder, tmp_path, ledger, signal_name
 ):
     from airflow_ml_provider.attempts import attempts_folder
-    from airflow_ml_provider.tracking.config import resolve
+    from airflow_ml_provider.hooks.tracking_config import resolve
     from airflow_ml_provider.tracking.runs import Tracker
 
     dag_id = f"rel_killed_{signal_name.lower()}"

@@ -51,6 +51,41 @@ assert not loaded, loaded
 print("ok")
 """
 
+# A DAG file that imports only Airflow's DAG and the provider's top-level names: the renderer is
+# not loaded until the first step is built in the open DAG, and that step is still placed.
+BUILD_STEPS_IN_AN_OPEN_DAG = """
+import sys
+
+from airflow.sdk import DAG
+
+from airflow_ml_provider import Pipeline, PipelineData, PythonScriptStep
+
+assert "airflow_ml_provider.render" not in sys.modules
+features = PipelineData("features")
+with DAG("open_dag", schedule=None) as dag:
+    featurize = PythonScriptStep(
+        name="featurize", script_name="featurize.py", source_directory="steps",
+        arguments=["--output", features], outputs=[features],
+    )
+    train = PythonScriptStep(
+        name="train", script_name="train.py", source_directory="steps",
+        arguments=["--data", features], inputs=[features],
+    )
+assert "airflow_ml_provider.render" in sys.modules
+run_tasks = sorted(task_id for task_id in dag.task_ids if task_id.endswith(".run"))
+assert run_tasks == ["featurize.run", "train.run"], dag.task_ids
+# train reads featurize's output: its tasks are wired after featurize's.
+upstream = {u for t in dag.task_ids if t.startswith("train.") for u in dag.get_task(t).upstream_task_ids}
+assert any(task_id.startswith("featurize.") for task_id in upstream), upstream
+
+# Pipeline.to_dag() reaches the same renderer.
+other = Pipeline(steps=[featurize, train], description="two steps").to_dag("to_dag_pipeline")
+assert other.description == "two steps"
+other_runs = sorted(task_id for task_id in other.task_ids if task_id.endswith(".run"))
+assert other_runs == ["featurize.run", "train.run"], other.task_ids
+print("ok")
+"""
+
 
 def run_alone(code: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -68,4 +103,12 @@ def test_building_a_pipeline_model_outside_a_dag_loads_no_airflow(tmp_path: Path
 
 def test_importing_the_runtime_loads_no_airflow(tmp_path: Path) -> None:
     done = run_alone(IMPORT_THE_RUNTIME, tmp_path)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_step_built_in_an_open_dag_is_placed_by_the_renderer_it_loads(tmp_path: Path) -> None:
+    (tmp_path / "steps").mkdir()
+    for script in ("featurize.py", "train.py"):
+        (tmp_path / "steps" / script).write_text("print('hello')\n")
+    done = run_alone(BUILD_STEPS_IN_AN_OPEN_DAG, tmp_path)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

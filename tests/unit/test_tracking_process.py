@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from airflow_ml_provider.hooks.tracking_config import TrackingConfig
 from airflow_ml_provider.tracking import process
-from airflow_ml_provider.tracking.config import TrackingConfig
 from airflow_ml_provider.tracking.runs import Tracker
 
 

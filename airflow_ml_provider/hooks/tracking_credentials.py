@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from airflow_ml_provider.tracking.config import TrackingConfig
+from airflow_ml_provider.hooks.tracking_config import TrackingConfig
 
 USERNAME, PASSWORD, TOKEN = "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN"
 
