@@ -26,3 +26,13 @@ def test_a_damaged_file_is_named_to_the_endpoints_too(tmp_path: Path):
     with pytest.raises(StepCacheDamagedError, match=f"the step cache database {database} is damaged"):
         EndpointStore(url)
     provider_db.engine(url).dispose()
+
+
+def test_a_commit_does_not_wait_for_the_disk_but_the_file_stays_consistent(tmp_path: Path):
+    # WAL with synchronous=NORMAL: no sync at each commit (a reuse hit's decision record), the
+    # file is synced at checkpoints; WAL keeps it consistent after any crash.
+    url = f"sqlite:///{tmp_path / 'provider.db'}"
+    with provider_db.engine(url).connect() as connection:
+        assert connection.exec_driver_sql("pragma journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("pragma synchronous").scalar() == 1  # NORMAL
+    provider_db.engine(url).dispose()
