@@ -65,7 +65,7 @@ def step_summaries(graph: RenderedPipeline, dag_id: str, run_id: str) -> list[St
                 step.name,
                 step_status(step_states.get("reuse"), step_states.get("run")),
                 outputs,
-                experiment_name=getattr(step, "experiment_name", None),
+                experiment_name=step.experiment_name,
                 registered_model=getattr(step, "register_model", None),
                 model_version=None if version is None else str(version),
             )

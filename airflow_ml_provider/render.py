@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import weakref
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
 from airflow.sdk import DAG, Param, TaskGroup
 from airflow.sdk.definitions._internal.contextmanager import DagContext
@@ -18,8 +18,6 @@ from airflow.sdk.definitions._internal.contextmanager import DagContext
 from airflow_ml_provider.assets import run_task_arguments
 from airflow_ml_provider.bundles import outside_roots
 from airflow_ml_provider.endpoints.runcheck import EndpointVersionCheck
-from airflow_ml_provider.operators.step import StepRunOperator
-from airflow_ml_provider.operators.transfer import DataTransferOperator
 from airflow_ml_provider.pipeline.data import PipelineData, PipelineParameter
 from airflow_ml_provider.pipeline.datapath import DataPathInput, declared_default
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
@@ -31,12 +29,11 @@ from airflow_ml_provider.pipeline.placement import (
     register_renderer,
 )
 from airflow_ml_provider.pipeline.schedule import ScheduleRecurrence
-from airflow_ml_provider.pipeline.steps import PythonScriptStep, Step
-from airflow_ml_provider.pipeline.transfer import DataTransferStep
-from airflow_ml_provider.queues import target_queue
+from airflow_ml_provider.pipeline.steps import Step
 from airflow_ml_provider.rendered import RenderedPipeline, StepTasks, pipeline_of
 from airflow_ml_provider.schedules.parameters import run_parameters
 from airflow_ml_provider.sensors.reuse import StepReuseSensor
+from airflow_ml_provider.step_kinds.kinds import kind_of
 from airflow_ml_provider.tracking.step import PipelineRunCloser
 
 # Where each step object was placed: ordering a step after another wires every DAG holding both.
@@ -68,7 +65,7 @@ def place(step: Step, dag: DAG, *, default_datastore: str | None = None) -> Step
     placed_in_a_pipeline(step)
     _check_code_is_in_bounds(step, dag)
     placed = _copy_for(step, dag, default_datastore)
-    for parameter in getattr(placed, "parameters", {}).values():
+    for parameter in placed.parameters.values():
         declare_parameter(dag, parameter, placed.name)
     for data in placed.inputs:
         if isinstance(data, DataPathInput) and data.parameter is not None:
@@ -144,8 +141,8 @@ def pipeline_to_dag(
 
 
 def _check_code_is_in_bounds(step: Step, dag: DAG) -> None:
-    """A script step's code comes from the DAG folder (or a folder allowed by configuration)."""
-    if not isinstance(step, PythonScriptStep):
+    """A step's code comes from the DAG folder (or a folder allowed by configuration)."""
+    if step.source_directory is None:
         return
     roots = outside_roots(step.source_directory, step.base_directory)
     if roots is not None:
@@ -167,18 +164,15 @@ def _copy_for(step: Step, dag: DAG, default_datastore: str | None) -> Step:
     pipeline's default one."""
     placed = copy.copy(step)
     defaults = dag.default_args or {}
-    if getattr(placed, "tracking", None) is None:
-        placed.tracking = defaults.get("tracking", "required")  # type: ignore[attr-defined]
-    if getattr(placed, "experiment_name", None) is None:
-        placed.experiment_name = defaults.get("experiment_name", dag.dag_id)  # type: ignore[attr-defined]
-    if hasattr(placed, "azureml_compat") and placed.azureml_compat is None:
+    if placed.tracking is None:
+        placed.tracking = defaults.get("tracking", "required")
+    if placed.experiment_name is None:
+        placed.experiment_name = defaults.get("experiment_name", dag.dag_id)
+    if placed.azureml_compat is None:
         placed.azureml_compat = bool(defaults.get("azureml_compat", False))
     if default_datastore:
         placed.inputs = [_on_datastore(data, default_datastore) for data in step.inputs]
         placed.outputs = [_on_datastore(data, default_datastore) for data in step.outputs]
-        for attribute in ("source", "destination"):
-            if hasattr(placed, attribute):
-                setattr(placed, attribute, _on_datastore(getattr(placed, attribute), default_datastore))
     return placed
 
 
@@ -191,9 +185,9 @@ def _on_datastore(data: Any, datastore: str) -> Any:
 def _close_tracking_with_the_dag_run(dag: DAG, step: Step) -> None:
     """DAG callbacks that write the reused steps' MLflow runs and end the DAG run's MLflow parent
     run with the run's outcome."""
-    if getattr(step, "tracking", None) == "off":
+    if step.tracking == "off":
         return
-    experiment = getattr(step, "experiment_name", None)
+    experiment = step.experiment_name
     for attribute, succeeded in (("on_success_callback", True), ("on_failure_callback", False)):
         existing = getattr(dag, attribute)
         callbacks = list(existing) if isinstance(existing, list) else [existing] if existing else []
@@ -292,51 +286,25 @@ def _is_unset(value: Any) -> bool:
     return type(value).__name__ == "ArgNotSet"
 
 
-def _queue_of(step: PythonScriptStep) -> dict[str, str]:
-    """The compute target's queue for the run task: remembered, so parsing reads no connection."""
-    queue = target_queue(step.compute_target)
-    return {"queue": queue} if queue else {}
-
-
 def _render(step: Step, dag: DAG, graph: RenderedPipeline) -> None:
     """Every step kind: ``<step>.reuse`` (the caching sensor), then its own ``<step>.run``."""
+    kind = kind_of(step)
     with TaskGroup(group_id=step.name, dag=dag, tooltip=f"{step.kind} step {step.name}") as group:
         reuse = StepReuseSensor(
             task_id="reuse",
-            step=cast(Any, step),
+            step=step,
             pipeline=graph,
+            pre_image=kind.pre_image,
             dag=dag,
             trigger_rule="none_failed",
             doc_md=f"Reuses the outputs of step **{step.name}** when nothing it depends on changed.",
             pre_execute=EndpointVersionCheck(),
         )
-        run = _run_task(step, dag, graph)
+        run = kind.run_task(
+            step, dag, graph, **run_task_arguments(list(step.outputs), dag.dag_id, dag.default_args or {})
+        )
         reuse >> run
     graph.tasks[step.name] = StepTasks(group, reuse.task_id, run.task_id)
-
-
-def _run_task(step: Step, dag: DAG, graph: RenderedPipeline) -> Any:
-    assets = run_task_arguments(list(step.outputs), dag.dag_id, dag.default_args or {})
-    if isinstance(step, DataTransferStep):
-        return DataTransferOperator(
-            task_id="run",
-            step=step,
-            pipeline=graph,
-            dag=dag,
-            doc_md=f"Copies **{step.source.name}** to **{step.destination.name}** (step **{step.name}**).",
-            **assets,
-        )
-    if isinstance(step, PythonScriptStep):
-        return StepRunOperator(
-            task_id="run",
-            step=step,
-            pipeline=graph,
-            dag=dag,
-            doc_md=f"Runs `{step.script_name}` of step **{step.name}**.",
-            **_queue_of(step),
-            **assets,
-        )
-    raise TypeError(f"no renderer for step kind {type(step).__name__}")
 
 
 register_renderer(

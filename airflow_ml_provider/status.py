@@ -30,8 +30,8 @@ from airflow_ml_provider.sensors.decision import (
     Outcome,
     data_reference_digest,
     decide,
-    step_pre_image,
 )
+from airflow_ml_provider.step_kinds.kinds import step_pre_image
 
 AFTER = "after"
 

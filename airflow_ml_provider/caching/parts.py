@@ -32,7 +32,7 @@ def step_part(step: PythonScriptStep) -> dict[str, Any]:
         ],
         "input_modes": {data.name: data.mode for data in step.inputs},
         **_read_as(step),
-        **({"azureml_compat": True} if getattr(step, "azureml_compat", False) else {}),
+        **({"azureml_compat": True} if step.azureml_compat else {}),
     }
 
 

@@ -7,7 +7,6 @@ connections are read where Airflow reads them: secrets backends, environment, me
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -113,12 +112,12 @@ def _problems(dag: Any) -> list[str]:
                     )
                 ).strip()
             )
-        target = getattr(step, "compute_target", "local")
+        target = step.compute_target
         try:
             ComputeTargetHook(target).resolve()
         except ComputeTargetError as error:
             problems.append(f'step "{step.name}": {error}')
-        for argument, data in _data_of(step):
+        for argument, data in step.named_data():
             datastore = getattr(data, "datastore", None)
             if not datastore:
                 continue
@@ -153,17 +152,3 @@ def _module_changed(step: Any) -> tuple[str, str] | None:
         "Publish them as a new version (airflow-ml module publish) and run that one, "
         "or put back the published files.",
     )
-
-
-def _data_of(step: Any) -> Iterator[tuple[str, Any]]:
-    """Each data reference a step reads or writes, with the argument that names it."""
-    from airflow_ml_provider.pipeline.transfer import DataTransferStep
-
-    if isinstance(step, DataTransferStep):
-        yield "source", step.source
-        yield "destination", step.destination
-        return
-    for data in step.inputs:
-        yield "inputs", data
-    for data in step.outputs:
-        yield "outputs", data

@@ -15,6 +15,7 @@ from typing import Any
 
 from airflow_ml_provider.caching.content import code_digests
 from airflow_ml_provider.caching.statcache import StatCache
+from airflow_ml_provider.pipeline.steps import Step
 from airflow_ml_provider.runtime.digest import file_digest
 
 
@@ -33,18 +34,20 @@ def _token(token: Any) -> Any:
     return [token.kind, token.value] if hasattr(token, "kind") else str(token)
 
 
-def step_pre_image(step: Any, stat_cache: StatCache) -> dict[str, Any]:
-    source = getattr(step, "source_directory", None)
+def step_pre_image(step: Step, stat_cache: StatCache) -> dict[str, Any]:
+    # A step without code of its own (a copy) is pinned to the files of its DAG file's folder,
+    # and its script to "", as published digests always were.
+    source = step.source_directory if step.source_directory is not None else step.base_directory
     return {
         "kind": step.kind,
-        "version": getattr(step, "version", None),
-        "script": getattr(step, "script_name", None),
-        "arguments": [_token(token) for token in getattr(step, "arguments", [])],
-        "params": {name: _token(token) for name, token in sorted(getattr(step, "params", {}).items())},
+        "version": step.version,
+        "script": step.script_name or "",
+        "arguments": [_token(token) for token in step.arguments],
+        "params": {name: _token(token) for name, token in sorted(step.params.items())},
         "inputs": [_data(data) for data in step.inputs],
         "outputs": [_data(data) for data in step.outputs],
-        "compute_target": getattr(step, "compute_target", None),
-        "code": code_digests(Path(source), stat_cache) if source and Path(source).is_dir() else {},
+        "compute_target": step.compute_target,
+        "code": code_digests(Path(source), stat_cache) if Path(source).is_dir() else {},
     }
 
 

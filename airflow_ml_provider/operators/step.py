@@ -152,7 +152,7 @@ class StepRunOperator(StepRunBase):
         }
         if step.environment is not None:
             environment.update(step.environment.variables)
-        if getattr(step, "azureml_compat", False):
+        if step.azureml_compat:
             environment[AZUREML_COMPAT_VARIABLE] = "1"
         described = described_inputs(step.inputs)
         if described:

@@ -44,7 +44,7 @@ def describe_step(step: Any) -> dict[str, Any]:
     description: dict[str, Any] = {
         "name": step.name,
         "kind": step.kind,
-        "compute_target": getattr(step, "compute_target", "local"),
+        "compute_target": step.compute_target,
         "allow_reuse": step.allow_reuse,
         "version": step.version,
         "inputs": [_data(data) for data in step.inputs],

@@ -76,7 +76,7 @@ class PipelineGraph:
     def parameters(self) -> dict[str, PipelineParameter]:
         found: dict[str, PipelineParameter] = {}
         for step in self.steps.values():
-            found.update(getattr(step, "parameters", {}))
+            found.update(step.parameters)
         return found
 
     def problems(self) -> list[PipelineDefinitionError]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
@@ -36,9 +36,28 @@ _PACKAGE_DIR = str(Path(__file__).resolve().parents[1])
 
 
 class Step:
-    """What every step kind shares: a name, data in and out, and ordering."""
+    """What every step kind shares: a name, data in and out, ordering, and what its run and
+    fingerprint read of it.
+
+    Every reader (the renderer, the reuse decision, tracking, the UI) reads these, never a
+    kind's own attributes; a kind that has none of something keeps the default:
+    ``source_directory`` is the folder of the step's code (its files are part of the
+    fingerprint), None for a step without code (a copy); ``script_name`` likewise;
+    ``arguments``, ``params`` and ``parameters`` (the PipelineParameters it uses) are empty
+    for a step that takes none. ``base_directory`` is the folder of the file that defined
+    the step. ``tracking``, ``experiment_name`` and ``azureml_compat`` left None come from
+    the DAG's default_args when the step is placed. How a kind's run task is built and what
+    its fingerprint covers is in ``airflow_ml_provider.step_kinds``.
+    """
 
     kind: ClassVar[str] = "step"
+    base_directory: Path
+    source_directory: Path | None = None
+    script_name: str | None = None
+    environment: Environment | None = None
+    tracking: str | None = None
+    experiment_name: str | None = None
+    azureml_compat: bool | None = None
 
     def __init__(
         self,
@@ -58,6 +77,9 @@ class Step:
         self.compute_target = _check_compute_target(compute_target, self.name)
         self.allow_reuse = bool(allow_reuse)
         self.version = None if version is None else str(version)
+        self.arguments: list[ArgumentToken] = []
+        self.params: dict[str, ArgumentToken] = {}
+        self.parameters: dict[str, PipelineParameter] = {}
         self.run_after_steps: list[Step] = []
         for data in self.outputs:
             data.producers.add(self)
@@ -68,6 +90,13 @@ class Step:
             built_outside_any_dag(self)
             return
         renderer().attach(self)
+
+    def named_data(self) -> Iterator[tuple[str, DataInput]]:
+        """Each data the step reads or writes, with the argument that names it."""
+        for data in self.inputs:
+            yield "inputs", data
+        for data in self.outputs:
+            yield "outputs", data
 
     @property
     def input_names(self) -> list[str]:
@@ -123,6 +152,8 @@ class PythonScriptStep(Step):
     """
 
     kind: ClassVar[str] = "python_script"
+    source_directory: Path
+    script_name: str
 
     def __init__(
         self,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-from airflow_ml_provider.pipeline.compat import ignored
 from airflow_ml_provider.pipeline.data import DataInput, DataReference, PipelineData
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
 from airflow_ml_provider.pipeline.steps import (
@@ -23,18 +23,22 @@ SOURCE_REFERENCE_TYPES = ("file", "directory")
 class DataTransferStep(Step):
     """Copy ``source_data_reference`` to ``destination_data_reference``, streaming in chunks.
 
-    - source: a ``DataReference`` (data that exists) or a ``PipelineData`` of another step;
-    - destination: a ``PipelineData`` (its location chosen per run, like any output) or a
-      ``DataReference`` path (refused if something is there, unless ``overwrite=True``);
-    - ``source_reference_type``: ``"file"`` or ``"directory"``; left out, whatever the source
-      is when the step runs (and the destination likewise, unless it says). A file copied
-      into a folder destination (a ``PipelineData`` with ``is_directory=True``) keeps its name;
-    - ``overwrite``: replace a ``DataReference`` destination (also read from the destination's
-      own ``overwrite=``, as Azure ML v1 does); ``compute_target`` is accepted and not used.
+        - source: a ``DataReference`` (data that exists) or a ``PipelineData`` of another step;
+        - destination: a ``PipelineData`` (its location chosen per run, like any output) or a
+          ``DataReference`` path (refused if something is there, unless ``overwrite=True``);
+        - ``source_reference_type``: ``"file"`` or ``"directory"``; left out, whatever the source
+          is when the step runs (and the destination likewise, unless it says). A file copied
+          into a folder destination (a ``PipelineData`` with ``is_directory=True``) keeps its name;
+        - ``overwrite``: replace a ``DataReference`` destination (also read from the destination's
+          own ``overwrite=``, as Azure ML v1 does).
 
-    Reused, like any step, when its source did not change (``allow_reuse=False`` to
-    always copy). ``source=`` / ``destination=`` are accepted for the two data arguments.
-    Each copy gets an MLflow run with its bytes, files and rate (``tracking`` as on other steps).
+    The copy runs on the Airflow worker, streaming between the two datastores: a
+    ``compute_target`` is refused (Azure ML v1's, a Data Factory, is accepted and ignored by
+    ``airflow_ml_provider.v1.DataTransferStep``). It has no code, arguments or parameters.
+
+        Reused, like any step, when its source did not change (``allow_reuse=False`` to
+        always copy). ``source=`` / ``destination=`` are accepted for the two data arguments.
+        Each copy gets an MLflow run with its bytes, files and rate (``tracking`` as on other steps).
     """
 
     kind: ClassVar[str] = "data_transfer"
@@ -106,24 +110,28 @@ class DataTransferStep(Step):
                     argument="destination_data_reference",
                 )
             if compute_target is not None:
-                ignored(
-                    "DataTransferStep",
-                    "compute_target",
-                    "the copy runs on the Airflow worker, streaming between the two datastores.",
+                raise PipelineDefinitionError(
+                    "a DataTransferStep has no compute target: the copy runs on the Airflow worker, "
+                    "streaming between the two datastores.",
+                    fix="Leave compute_target out (Azure ML v1 code keeps it through "
+                    "airflow_ml_provider.v1.DataTransferStep, which ignores it).",
+                    argument="compute_target",
                 )
             super().__init__(
                 name=name,
                 inputs=[source_data],
                 outputs=[destination_data] if isinstance(destination_data, PipelineData) else [],
-                compute_target="local",
+                compute_target=None,
                 allow_reuse=allow_reuse,
                 version=version,
             )
             checked_tracking = _check_tracking(tracking)
         except PipelineDefinitionError as error:
             raise _with_current_dag(error.located(step=str(name))) from None
-        self.source = source_data
-        self.destination = destination_data
+        # The destination when it is a place (not an output): a PipelineData one is outputs[0].
+        self._destination_reference = (
+            destination_data if isinstance(destination_data, DataReference) else None
+        )
         self.source_reference_type = kind
         self.destination_is_directory: bool | None
         if isinstance(destination_data, PipelineData):
@@ -133,21 +141,28 @@ class DataTransferStep(Step):
         else:
             self.destination_is_directory = None if kind is None else kind == "directory"
         self.overwrite = bool(overwrite) or bool(getattr(destination_data, "overwrite", False))
-        # What the reuse sensor and the cache read of every step kind.
         self.base_directory = Path(base_directory) if base_directory else _defining_file_directory()
-        self.source_directory = self.base_directory
-        self.script_name = ""
-        self.arguments: list[Any] = []
-        self.params: dict[str, Any] = {}
-        self.parameters: dict[str, Any] = {}
-        self.environment = None
         self.tracking = checked_tracking
         self.experiment_name = experiment_name
         self._attach()
 
     @property
+    def source(self) -> DataInput:
+        """What is copied (the step's one input; a pipeline's copy has it on its datastore)."""
+        return self.inputs[0]
+
+    @property
+    def destination(self) -> PipelineData | DataReference:
+        """Where it is copied: the step's one output, or a DataReference place."""
+        return self._destination_reference if self._destination_reference is not None else self.outputs[0]
+
+    @property
     def destination_output_name(self) -> str:
         return self.destination.name
+
+    def named_data(self) -> Iterator[tuple[str, DataInput]]:
+        yield "source", self.source
+        yield "destination", self.destination
 
 
 def _one_of(first: Any, second: Any, first_name: str, second_name: str) -> Any:

@@ -11,23 +11,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_ml_provider.bundles import snapshot_limits
-from airflow_ml_provider.caching.content import code_digests
-from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, base_key, base_pre_image
+from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, base_key
 from airflow_ml_provider.caching.lookup import Hit, explain_miss, find_hit
-from airflow_ml_provider.caching.parts import (
-    arguments_part,
-    environment_part,
-    params_part,
-    step_part,
-    transfer_pre_image,
-)
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.caching.store import StepCacheStore
 from airflow_ml_provider.caching.verify import reference_digest
-from airflow_ml_provider.compute.kinds import kind_of
 from airflow_ml_provider.handoff import LeaseHolder
-from airflow_ml_provider.hooks.compute import ComputeTargetError, ComputeTargetHook
+from airflow_ml_provider.hooks.compute import ComputeTargetError
 from airflow_ml_provider.hooks.datastore import DatastoreError, DatastoreHook
 from airflow_ml_provider.hooks.sql import SqlSourceError
 from airflow_ml_provider.pipeline.data import DataReference
@@ -49,31 +39,21 @@ class Outcome:
     holder: LeaseHolder | None = None
 
 
-def step_pre_image(
-    step: Any, params: Mapping[str, Any], input_digest: Callable[[Any], str], stat_cache: StatCache
-) -> dict[str, Any]:
-    """What the step's fingerprint is a digest of; UnfingerprintableError when a part cannot be known.
+# What makes a part of a fingerprint unknowable: the step runs uncached.
+UNKNOWABLE = (ComputeTargetError, DatastoreError, StepInputError, StoreError, SqlSourceError)
 
-    ``input_digest`` gives each input's content digest (the sensor reads a ``PipelineData``'s
-    from its producer's XCom in this run). A source directory over the snapshot limits raises
-    SnapshotError.
-    """
+# A step kind's fingerprint: (step, run parameters, input digest, stat cache) -> pre-image
+# (see airflow_ml_provider.step_kinds, which hands the sensor its kind's).
+PreImage = Callable[[Any, Mapping[str, Any], Callable[[Any], str], StatCache], dict[str, Any]]
+
+
+def input_digests(step: Any, input_digest: Callable[[Any], str]) -> dict[str, str]:
+    """Each input's content digest, by data name (the sensor reads a ``PipelineData``'s from
+    its producer's XCom in this run); UnfingerprintableError when one cannot be known."""
     try:
-        target = ComputeTargetHook(step.compute_target).resolve()
-        identity = kind_of(target).environment_identity(target, step.environment)
-        inputs = {data.name: input_digest(data) for data in step.inputs}
-    except (ComputeTargetError, DatastoreError, StepInputError, StoreError, SqlSourceError) as error:
+        return {data.name: input_digest(data) for data in step.inputs}
+    except UNKNOWABLE as error:
         raise UnfingerprintableError(str(error)) from None
-    if step.kind == "data_transfer":
-        return transfer_pre_image(step, inputs)
-    return base_pre_image(
-        step=step_part(step),
-        code=code_digests(step.source_directory, stat_cache, snapshot_limits(step.base_directory)),
-        arguments=arguments_part(step),
-        params=params_part(step, dict(params)),
-        inputs=inputs,
-        environment=environment_part(step, target.kind, identity, stat_cache),
-    )
 
 
 def data_reference_digest(data: DataReference, stat_cache: StatCache) -> str:

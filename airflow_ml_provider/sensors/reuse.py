@@ -52,11 +52,11 @@ from airflow_ml_provider.pipeline.data import DataReference
 from airflow_ml_provider.pipeline.datapath import bind_run_parameters
 from airflow_ml_provider.pipeline.describe import describe_step
 from airflow_ml_provider.pipeline.sql import SqlDataReference
-from airflow_ml_provider.pipeline.steps import PythonScriptStep
+from airflow_ml_provider.pipeline.steps import Step
 from airflow_ml_provider.rendered import RenderedPipeline
 from airflow_ml_provider.run_options import stopped_by_failure
 from airflow_ml_provider.schedules.parameters import run_parameters
-from airflow_ml_provider.sensors.decision import WAIT, data_reference_digest, decide, step_pre_image
+from airflow_ml_provider.sensors.decision import WAIT, PreImage, data_reference_digest, decide
 from airflow_ml_provider.triggers.lease import LeaseReleasedTrigger
 from airflow_ml_provider.xcom_handoff import produced_reference
 
@@ -76,10 +76,12 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
     ui_color = "#e8f4e8"
     operator_extra_links = (MlflowRunLink(),)
 
-    def __init__(self, *, step: PythonScriptStep, pipeline: RenderedPipeline, **kwargs: Any) -> None:
+    def __init__(self, *, step: Step, pipeline: RenderedPipeline, pre_image: PreImage, **kwargs: Any) -> None:
+        """``pre_image``: the step kind's fingerprint (see airflow_ml_provider.step_kinds)."""
         kwargs.setdefault("poke_interval", settings.reuse_poke_seconds())
         super().__init__(**kwargs)
         self.step = step
+        self.pre_image = pre_image
         self.pipeline = pipeline
         self.mlflow_run_url: str | None = None
 
@@ -117,7 +119,7 @@ class StepReuseSensor(StepLineageMixin, BaseSensorOperator, SkipMixin):
         # The producers' references the fingerprint reads, kept for the lineage of a hit.
         produced: dict[str, OutputReference] = {}
         try:
-            pre_image = step_pre_image(
+            pre_image = self.pre_image(
                 step,
                 run_parameters(context),
                 lambda data: self._input_digest(data, context, stat_cache, produced),

@@ -38,7 +38,7 @@ def reused_in_run(
     """The tracked steps whose last decision in this DAG run was to reuse a cached result."""
     found = []
     for step in steps:
-        if getattr(step, "tracking", None) == "off":
+        if step.tracking == "off":
             continue
         decided = [d for d in store.decisions(dag_id, step.name, run_id) if d.decision in _DECISIVE]
         last = decided[-1] if decided else None

@@ -45,7 +45,7 @@ _EXPORTS = {
     # azureml.pipeline.steps
     "PythonScriptStep": "airflow_ml_provider.pipeline.steps",
     "EstimatorStep": "airflow_ml_provider.pipeline.steps",
-    "DataTransferStep": "airflow_ml_provider.pipeline.transfer",
+    "DataTransferStep": "airflow_ml_provider.v1.data_transfer",
     "ModuleStep": "airflow_ml_provider.pipeline.modules",
     "ParallelRunStep": "airflow_ml_provider.pipeline.parallel",
     "ParallelRunConfig": "airflow_ml_provider.pipeline.parallel",

@@ -23,7 +23,7 @@ from airflow_ml_provider.caching.fingerprint import digest_of
 from airflow_ml_provider.caching.parts import installed_packages_digest
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.pipeline.environment import Environment
-from airflow_ml_provider.sensors.decision import step_pre_image
+from airflow_ml_provider.step_kinds.kinds import step_pre_image
 
 WORKER_PYTHON = "3.11.9"
 IMAGE_DIGEST = "sha256:" + "ab" * 32

@@ -22,7 +22,8 @@ from airflow_ml_provider.caching.store import CacheEntry, Decision, StepCacheSto
 from airflow_ml_provider.handoff import LeaseHolder, OutputReference, ProducedBy, ResultOrigin
 from airflow_ml_provider.lineage import step_input_uris
 from airflow_ml_provider.runtime.digest import path_digest
-from airflow_ml_provider.sensors.decision import REUSE, RUN, WAIT, Outcome, decide, step_pre_image
+from airflow_ml_provider.sensors.decision import REUSE, RUN, WAIT, Outcome, decide
+from airflow_ml_provider.step_kinds.kinds import step_pre_image
 
 PRE_IMAGE = {"version": 1, "step": {"name": "train"}, "params": {"C": "1.0"}}
 
@@ -156,7 +157,7 @@ def test_the_interpreter_a_venv_step_names_is_part_of_its_fingerprint(
     import platform
 
     from airflow_ml_provider.pipeline.environment import Environment
-    from airflow_ml_provider.sensors.decision import step_pre_image
+    from airflow_ml_provider.step_kinds.kinds import step_pre_image
 
     monkeypatch.setenv("AIRFLOW_CONN_ML_VENV_PY", json.dumps({"conn_type": "mlcomputevenv"}))
     interpreter = tmp_path / "bin" / "python"
