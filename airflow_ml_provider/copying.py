@@ -29,13 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import blake3
 from fsspec.core import url_to_fs
 
-from airflow_ml_provider.runtime.digest import ALGORITHM, manifest_digest
+from airflow_ml_provider.runtime.digest import ContentDigest, hasher, manifest_of
 from airflow_ml_provider.runtime.process import Stopper
 from airflow_ml_provider.runtime.publish import free_remote_path, publish_local, renamed_uri
 from airflow_ml_provider.runtime.stores import StoreError, check_exists, with_retries
+from airflow_ml_provider.runtime.walk import walk_files
 
 CHUNK = 8 << 20
 IN_FLIGHT = 4
@@ -131,12 +131,12 @@ class _Copier:
         return max(self.chunk, math.ceil(size / MAX_PARTS))
 
     def copy(self, source: str, destination: str, size: int) -> str:
-        """Copy one file; return the hex blake3 of its bytes."""
-        hasher = blake3.blake3()
+        """Copy one file; return the hex digest of its bytes."""
+        hashing = hasher()
         chunk = self._chunk_for(size)
         with self.source_fs.open(source, "rb", block_size=chunk) as reader:
             if _is_s3(self.destination_fs):
-                self._to_s3(reader, destination, size, chunk, hasher)
+                self._to_s3(reader, destination, size, chunk, hashing)
             else:
                 parent = destination.rsplit("/", 1)[0]
                 if parent and parent != destination:
@@ -145,17 +145,17 @@ class _Copier:
                     while data := reader.read(chunk):
                         if self.cancelled.is_set():
                             raise InterruptedError("transfer cancelled")
-                        hasher.update(data)
+                        hashing.update(data)
                         writer.write(data)
                         self.progress.add(len(data))
-        return hasher.hexdigest()
+        return str(hashing.hexdigest())
 
-    def _to_s3(self, reader: Any, destination: str, size: int, chunk: int, hasher: Any) -> None:
+    def _to_s3(self, reader: Any, destination: str, size: int, chunk: int, hashing: Any) -> None:
         fs = self.destination_fs
         bucket, key, _ = fs.split_path(destination)
         if size <= chunk:
             data = reader.read()
-            hasher.update(data)
+            hashing.update(data)
             fs.call_s3("put_object", Bucket=bucket, Key=key, Body=data)
             self.progress.add(len(data))
             return
@@ -177,7 +177,7 @@ class _Copier:
                 if self.cancelled.is_set() or any(f.done() and f.exception() for f in futures):
                     self.buffers.release()
                     break
-                hasher.update(data)
+                hashing.update(data)
                 number += 1
                 futures.append(self.parts.submit(self._part, bucket, key, upload_id, number, data))
             parts = [{"PartNumber": i + 1, "ETag": f.result()["ETag"]} for i, f in enumerate(futures)]
@@ -353,9 +353,11 @@ def transfer(
                 shutil.rmtree(final_local) if final_local.is_dir() else final_local.unlink()
             os.replace(staging / final_local.name, final_local)
         shutil.rmtree(staging, ignore_errors=True)
-    digest = manifest_digest(entries) if destination_is_directory else entries[0][2]
+    content = (
+        manifest_of(entries) if destination_is_directory else ContentDigest.of_file(entries[0][2], total)
+    )
     seconds = time.monotonic() - started
-    result = TransferResult(published_uri, f"{ALGORITHM}:{digest}", total, len(entries), seconds)
+    result = TransferResult(published_uri, content.digest, content.size, content.files, seconds)
     log(progress.line() + f"; done in {seconds:.1f} s")
     return result
 
@@ -373,14 +375,7 @@ def _list_source(
                 "read",
                 'it is a folder, but source_reference_type is "file"; use "directory"',
             )
-        root = path.rstrip("/") + "/"
-        found = fs.find(path, detail=True)
-        files = [
-            (key, key[len(root) :], int(info.get("size") or 0))
-            for key, info in sorted(found.items())
-            if info.get("type") != "directory"
-        ]
-        return files, True
+        return [(entry.path, entry.relative, entry.size) for entry in walk_files(path, fs)], True
     if is_directory:
         raise StoreError(
             source.datastore,

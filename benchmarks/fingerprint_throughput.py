@@ -33,9 +33,10 @@ from pathlib import Path
 
 import blake3
 
-from airflow_ml_provider.caching.content import local_content_digest, scan_files
+from airflow_ml_provider.caching.content import local_content_digest
 from airflow_ml_provider.caching.statcache import StatCache
-from airflow_ml_provider.runtime.digest import ALGORITHM, file_digest, manifest_digest
+from airflow_ml_provider.runtime.digest import file_digest, manifest_of
+from airflow_ml_provider.runtime.walk import walk_files
 
 MIB = 1 << 20
 CHUNK = MIB
@@ -128,7 +129,7 @@ def main() -> None:
         started = time.perf_counter()
         build_folder(root, args.big_mib, args.small_files, args.small_mib)
         os.sync()  # no writeback of the fresh files competing with the timed runs
-        files = [root / relative for relative, _ in scan_files(root)]
+        files = [Path(entry.path) for entry in walk_files(root)]
         size = sum(f.stat().st_size for f in files)
         print(
             f"folder: {len(files)} files, {size / (1 << 30):.2f} GiB ({args.big_mib} MiB file + "
@@ -182,7 +183,7 @@ def main() -> None:
             (f.relative_to(root).as_posix(), f.stat().st_size, d)
             for f, d in zip(files, blake3_as_file_digest(files), strict=True)
         ]
-        expected = f"{ALGORITHM}:{manifest_digest(entries)}"
+        expected = manifest_of(entries).digest
         assert set(fingerprints) == {expected}, (set(fingerprints), expected)
 
         median = {name: statistics.median(values) for name, values in timings.items()}

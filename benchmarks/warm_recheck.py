@@ -31,8 +31,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from airflow_ml_provider.caching.content import code_digests, local_content_digest, scan_files
+from airflow_ml_provider.caching.content import code_digests, local_content_digest
 from airflow_ml_provider.caching.statcache import StatCache
+from airflow_ml_provider.runtime.walk import walk_files
 
 TARGET_S = 0.2
 COLD = "cold: local_content_digest, fresh StatCache"
@@ -67,7 +68,7 @@ def main() -> None:
         root = work / "data"
         total = build_folder(root, args.files)
         os.sync()
-        files = [root / relative for relative, _ in scan_files(root)]
+        files = [Path(entry.path) for entry in walk_files(root)]
         names = [str(f) for f in files]
         assert len(files) == args.files
         print(f"folder: {len(files)} files in 100 subfolders, {total / 1e6:.1f} MB; load {os.getloadavg()}")

@@ -16,6 +16,7 @@ from airflow_ml_provider.caching.fingerprint import UnfingerprintableError, base
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.pipeline.arguments import ArgumentToken, render_parameter
 from airflow_ml_provider.pipeline.steps import PythonScriptStep
+from airflow_ml_provider.runtime.digest import tagged
 from airflow_ml_provider.settings import provider_home
 
 
@@ -133,7 +134,7 @@ def environment_part(
     if requirements is not None:
         if not requirements.is_file():
             raise UnfingerprintableError(f"requirements file {requirements} does not exist")
-        part["requirements"] = "blake3:" + cache_.digests([requirements])[requirements][1]
+        part["requirements"] = tagged(cache_.digests([requirements])[requirements][1])
     if environment is not None:
         part["variables"] = dict(sorted(environment.variables.items()))
         if environment.image:

@@ -22,12 +22,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import blake3
-
-from airflow_ml_provider.runtime.digest import ContentDigest, manifest_digest
+from airflow_ml_provider.runtime.digest import MANIFEST, ContentDigest, Manifest, fs_file_digest, tagged
 from airflow_ml_provider.runtime.stores import check_exists, with_retries
+from airflow_ml_provider.runtime.walk import walk_files
 
-CHUNK = 8 << 20
 _S3_CHECKSUMS = (
     ("ChecksumSHA256", "sha256"),
     ("ChecksumCRC64NVME", "crc64nvme"),
@@ -72,16 +70,8 @@ def _stored_digest(protocol: str, fs: Any, path: str, info: dict[str, Any]) -> s
     return None
 
 
-def _streamed_digest(fs: Any, path: str) -> str:
-    hasher = blake3.blake3()
-    with fs.open(path, "rb", block_size=CHUNK) as handle:
-        while chunk := handle.read(CHUNK):
-            hasher.update(chunk)
-    return f"blake3:{hasher.hexdigest()}"
-
-
 def object_digest(protocol: str, fs: Any, path: str, info: dict[str, Any]) -> str:
-    return _stored_digest(protocol, fs, path, info) or _streamed_digest(fs, path)
+    return _stored_digest(protocol, fs, path, info) or tagged(fs_file_digest(fs, path))
 
 
 def remote_content_digest(uri: str, storage_options: dict[str, Any], *, datastore: str = "") -> ContentDigest:
@@ -101,17 +91,9 @@ def remote_content_digest(uri: str, storage_options: dict[str, Any], *, datastor
         if not fs.isdir(path):
             info = fs.info(path)
             return ContentDigest(object_digest(protocol, fs, path, info), int(info.get("size") or 0), 1)
-        found = fs.find(path, detail=True)
-        root = path.rstrip("/") + "/"
-        entries = []
-        for key, info in sorted(found.items()):
-            if info.get("type") == "directory":
-                continue
-            entries.append(
-                (key[len(root) :], int(info.get("size") or 0), object_digest(protocol, fs, key, info))
-            )
-        return ContentDigest(
-            f"manifest:{manifest_digest(entries)}", sum(size for _, size, _ in entries), len(entries)
-        )
+        manifest = Manifest(MANIFEST)
+        for entry in walk_files(path, fs):
+            manifest.add(entry.relative, entry.size, object_digest(protocol, fs, entry.path, entry.detail))
+        return manifest.digest()
 
     return with_retries(compute, datastore=datastore, uri=uri, action="read")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from airflow_ml_provider.private import private_file
 from airflow_ml_provider.runtime.digest import file_digest
+from airflow_ml_provider.runtime.walk import FileEntry
 
 _SCHEMA = """
 create table if not exists files_v2 (
@@ -98,14 +99,8 @@ class StatCache:
         found = self._resolve([(str(file), file.stat()) for file in files], known)
         return {file: found[str(file)] for file in files}
 
-    def digests_under(
-        self, root: Path, scanned: list[tuple[str, os.stat_result]]
-    ) -> list[tuple[str, int, str]]:
-        """(relative path, size, hex digest) for files scanned under ``root`` (in path order)."""
-        return list(self.iter_digests_under(root, scanned))
-
     def iter_digests_under(
-        self, root: Path, scanned: Iterable[tuple[str, os.stat_result]]
+        self, root: Path, scanned: Iterable[FileEntry[os.stat_result]]
     ) -> Iterator[tuple[str, int, str]]:
         """(relative path, size, hex digest) of each file scanned under ``root``, as it comes.
 
@@ -118,20 +113,20 @@ class StatCache:
         row = next(rows, None)
         fresh: list[tuple[str, int, int, int, int, str]] = []
         try:
-            for relative, stat in scanned:
+            for relative, _, size, stat in scanned:
                 path = prefix + relative
                 while row is not None and row[0] < path:
                     row = next(rows, None)
                 key = stat_key(stat)
                 if row is not None and row[0] == path and (row[1], row[2], row[3], row[4]) == key:
-                    yield relative, stat.st_size, row[5]
+                    yield relative, size, row[5]
                     continue
                 digest = file_digest(path)
                 fresh.append((path, *key, digest))
                 if len(fresh) >= _WRITE_BATCH:
                     self._remember(fresh)
                     fresh = []
-                yield relative, stat.st_size, digest
+                yield relative, size, digest
         finally:
             rows.close()
             self._remember(fresh)

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import blake3
 from fsspec.core import url_to_fs
 
 from airflow_ml_provider.caching.content import local_content_digest
-from airflow_ml_provider.caching.remote import CHUNK, remote_content_digest
+from airflow_ml_provider.caching.remote import remote_content_digest
 from airflow_ml_provider.caching.statcache import StatCache
 from airflow_ml_provider.handoff import STORE_DIGEST
-from airflow_ml_provider.runtime.digest import ALGORITHM, manifest_digest, path_digest
+from airflow_ml_provider.runtime.digest import path_digest
 from airflow_ml_provider.runtime.staging import local_path
+from airflow_ml_provider.runtime.walk import walk_files
 
 
 def output_problem(
@@ -48,39 +48,17 @@ def output_problem(
     fs.invalidate_cache()
     if not fs.exists(path):
         return f'{kind} "{name}" is gone from {uri}'
-    found = fs.find(path, detail=True) if fs.isdir(path) else {path: fs.info(path)}
-    size = sum(int(info.get("size") or 0) for info in found.values())
-    if (size, len(found)) != (reference["size"], reference["files"]):
+    sizes = [entry.size for entry in walk_files(path, fs)] if fs.isdir(path) else [fs.size(path) or 0]
+    if (sum(sizes), len(sizes)) != (reference["size"], reference["files"]):
         return f'{kind} "{name}" was altered at {uri} (size or file count differs)'
     if full:
-        if streamed_digest(fs, path) != reference["digest"]:
+        if path_digest(path, fs).digest != reference["digest"]:
             return f'{kind} "{name}" was altered at {uri} (its bytes differ from their recorded digest)'
     elif (
         reference.get(STORE_DIGEST) and remote_content_digest(uri, options).digest != reference[STORE_DIGEST]
     ):
         return f'{kind} "{name}" was altered at {uri} (the store\'s checksums differ from those recorded)'
     return None
-
-
-def streamed_digest(fs: Any, path: str) -> str:
-    """The blake3 digest of remote bytes, as the runtime records it for a local file or folder."""
-    if not fs.isdir(path):
-        return f"{ALGORITHM}:{_streamed_hex(fs, path)}"
-    root = path.rstrip("/") + "/"
-    entries = [
-        (key[len(root) :], int(info.get("size") or 0), _streamed_hex(fs, key))
-        for key, info in sorted(fs.find(path, detail=True).items())
-        if info.get("type") != "directory"
-    ]
-    return f"{ALGORITHM}:{manifest_digest(entries)}"
-
-
-def _streamed_hex(fs: Any, path: str) -> str:
-    hasher = blake3.blake3()
-    with fs.open(path, "rb", block_size=CHUNK) as handle:
-        while chunk := handle.read(CHUNK):
-            hasher.update(chunk)
-    return str(hasher.hexdigest())
 
 
 def store_digest(uri: str, storage_options: dict[str, Any]) -> str | None:

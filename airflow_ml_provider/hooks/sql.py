@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import blake3
 from airflow.sdk import BaseHook
+
+from airflow_ml_provider.runtime.digest import ALGORITHM, hasher, tagged
 
 FETCH_ROWS = 10_000
 
@@ -67,7 +68,7 @@ def write_csv(conn_id: str, query: str, target: Path) -> None:
 def csv_digest(conn_id: str, query: str) -> str:
     """The content digest of the rows, as the step's fingerprint sees its source: the same
     rows give the same digest, so an unchanged table is not copied again."""
-    hasher = blake3.blake3()
+    hashing = hasher()
     for chunk in csv_chunks(conn_id, query):
-        hasher.update(chunk)
-    return f"sql:blake3:{hasher.hexdigest()}"
+        hashing.update(chunk)
+    return tagged(hashing.hexdigest(), f"sql:{ALGORITHM}")

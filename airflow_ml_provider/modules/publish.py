@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from airflow_ml_provider.caching.content import ignore_spec, iter_files
+from airflow_ml_provider.caching.content import ignore_spec
 from airflow_ml_provider.modules.store import (
     InputPort,
     ModuleInterface,
@@ -36,7 +36,7 @@ from airflow_ml_provider.modules.store import (
 )
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
 from airflow_ml_provider.pipeline.names import check_name
-from airflow_ml_provider.runtime.digest import Manifest, file_digest
+from airflow_ml_provider.runtime.digest import path_digest
 
 _MODULE_KEYS = {
     "name",
@@ -68,10 +68,7 @@ class ModuleDefinition:
 
 def folder_digest(folder: Path) -> str:
     """The digest of a module's files (``.amlignore`` / ``.gitignore`` apply, as for step code)."""
-    manifest = Manifest()
-    for relative, stat in iter_files(folder, ignore_spec(folder)):
-        manifest.add(relative, stat.st_size, file_digest(folder / relative))
-    return manifest.digest().digest
+    return path_digest(folder, ignore=ignore_spec(folder)).digest
 
 
 def dags_folder() -> Path:

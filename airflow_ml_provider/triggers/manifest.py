@@ -11,11 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from airflow_ml_provider.caching.content import scan_files
 from airflow_ml_provider.caching.remote import object_digest
 from airflow_ml_provider.caching.statcache import StatCache
+from airflow_ml_provider.runtime.digest import tagged
 from airflow_ml_provider.runtime.staging import local_path
 from airflow_ml_provider.runtime.stores import check_exists, with_retries
+from airflow_ml_provider.runtime.walk import walk_files
 
 # relative path (posix, inside the watched folder; "" when the watched path is a file) -> digest
 Manifest = dict[str, str]
@@ -45,12 +46,12 @@ def local_manifest(root: Path, stat_cache: StatCache) -> Manifest:
     """Every file under a local folder (or the one file) with its blake3 digest."""
     if root.is_file():
         _, digest = stat_cache.digests([root])[root]
-        return {"": f"blake3:{digest}"}
+        return {"": tagged(digest)}
     if not root.is_dir():
         return {}
     return {
-        relative: f"blake3:{digest}"
-        for relative, _, digest in stat_cache.digests_under(root, scan_files(root))
+        relative: tagged(digest)
+        for relative, _, digest in stat_cache.iter_digests_under(root, walk_files(root))
     }
 
 
@@ -68,11 +69,9 @@ def remote_manifest(uri: str, storage_options: dict[str, Any], *, datastore: str
             return {}
         if not fs.isdir(path):
             return {"": object_digest(protocol, fs, path, fs.info(path))}
-        root = path.rstrip("/") + "/"
         return {
-            key[len(root) :]: object_digest(protocol, fs, key, info)
-            for key, info in sorted(fs.find(path, detail=True).items())
-            if info.get("type") != "directory"
+            entry.relative: object_digest(protocol, fs, entry.path, entry.detail)
+            for entry in walk_files(path, fs)
         }
 
     return with_retries(compute, datastore=datastore, uri=uri, action="read")

@@ -56,12 +56,14 @@ def test_folder_digest_through_the_stat_cache_equals_the_runtime_output_digest(t
     (tmp_path / "out" / "a.csv").write_text("x,y\n1,2\n")
     (tmp_path / "out" / "sub" / "b.txt").write_text("hello")
 
-    assert local_content_digest(tmp_path / "out", stat_cache) == path_digest(tmp_path / "out")
+    before = local_content_digest(tmp_path / "out", stat_cache)
+    assert before == path_digest(tmp_path / "out")
+    # The same bytes under another name: paths are part of a folder's digest.
     (tmp_path / "out" / "sub" / "b.txt").rename(tmp_path / "out" / "c.txt")
-    assert (
-        local_content_digest(tmp_path / "out", stat_cache).digest
-        != path_digest(tmp_path / "out" / "a.csv").digest
-    )
+    renamed = local_content_digest(tmp_path / "out", stat_cache)
+    assert renamed == path_digest(tmp_path / "out")
+    assert (renamed.size, renamed.files) == (before.size, before.files) == (13, 2)
+    assert renamed.digest != before.digest
 
 
 def test_code_digests_honour_amlignore_and_skip_bytecode(tmp_path, stat_cache):

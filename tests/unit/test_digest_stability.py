@@ -22,7 +22,7 @@ from servers import free_port
 from airflow_ml_provider.caching.content import code_digests, local_content_digest
 from airflow_ml_provider.caching.remote import remote_content_digest
 from airflow_ml_provider.caching.statcache import StatCache
-from airflow_ml_provider.caching.verify import output_problem, reference_digest, streamed_digest
+from airflow_ml_provider.caching.verify import output_problem, reference_digest
 from airflow_ml_provider.copying import Endpoint, transfer
 from airflow_ml_provider.modules.publish import folder_digest
 from airflow_ml_provider.runtime.digest import ContentDigest, path_digest
@@ -144,8 +144,8 @@ def test_remote_digests_through_an_fsspec_filesystem_are_todays(local):
         assert remote_content_digest(f"memory://{root}/folder", {}) == REMOTE_FOLDER_DIGEST
         assert remote_manifest(f"memory://{root}/folder", {}, datastore="memory") == REMOTE_MANIFEST
         # The full check streams the bytes: the same digest as a local copy's.
-        assert streamed_digest(memory, f"{root}/data.csv") == FILE_DIGEST.digest
-        assert streamed_digest(memory, f"{root}/folder") == FOLDER_DIGEST.digest
+        assert path_digest(f"{root}/data.csv", memory) == FILE_DIGEST
+        assert path_digest(f"{root}/folder", memory) == FOLDER_DIGEST
         reference = {"uri": f"memory://{root}/folder", **_recorded(FOLDER_DIGEST)}
         assert output_problem("out", reference, full=True, cache=None, storage_options=dict) is None  # type: ignore[arg-type]
     finally:
@@ -186,7 +186,7 @@ def test_remote_digests_on_s3_are_todays(local, s3):
     assert remote_content_digest("s3://digests/data.csv", s3) == S3_FILE_DIGEST
     assert remote_content_digest("s3://digests/folder", s3) == S3_FOLDER_DIGEST
     assert remote_manifest("s3://digests/folder", s3, datastore="s3") == S3_MANIFEST
-    assert streamed_digest(s3fs, "digests/folder") == FOLDER_DIGEST.digest
+    assert path_digest("digests/folder", s3fs) == FOLDER_DIGEST
 
     copied = transfer(
         Endpoint(folder.as_uri()),
