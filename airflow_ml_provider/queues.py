@@ -11,15 +11,11 @@ Every run task refreshes the remembered queue from the connection it resolves an
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 from airflow_ml_provider import settings
-from airflow_ml_provider.settings import provider_home
+from airflow_ml_provider.remembered import RememberedFile
 
 LOCAL = "local"
 
@@ -27,8 +23,11 @@ LOCAL = "local"
 _seen: dict[str, tuple[str | None, float]] = {}
 
 
+_FILE = RememberedFile("compute-queues.json")
+
+
 def queues_file() -> Path:
-    return provider_home() / "compute-queues.json"
+    return _FILE.path
 
 
 def target_queue(name: str, *, now: float | None = None) -> str | None:
@@ -40,7 +39,7 @@ def target_queue(name: str, *, now: float | None = None) -> str | None:
     seen = _seen.get(name)
     if seen is not None and now - seen[1] < ttl:
         return seen[0]
-    remembered = _read().get(name)
+    remembered = _FILE.read().get(name)
     if isinstance(remembered, dict) and now - float(remembered.get("at", 0)) < ttl:
         queue = remembered.get("queue")
         _seen[name] = (queue, float(remembered["at"]))
@@ -58,13 +57,13 @@ def remember(name: str, queue: str | None, *, now: float | None = None) -> None:
         return
     now = time.time() if now is None else now
     _seen[name] = (queue, now)
-    known = _read()
+    known = _FILE.read()
     entry = known.get(name)
     fresh = isinstance(entry, dict) and now - float(entry.get("at", 0)) < settings.compute_queue_seconds() / 2
     if fresh and isinstance(entry, dict) and entry.get("queue") == queue:
         return  # the file already says so
     known[name] = {"queue": queue, "at": now}
-    _write(known)
+    _FILE.write(known)
 
 
 def forget() -> None:
@@ -83,24 +82,3 @@ def _from_connection(name: str) -> tuple[str | None, bool]:
         return ComputeTargetHook(name).resolve().queue, True
     except (ComputeTargetError, AirflowNotFoundException):
         return None, False
-
-
-def _read() -> dict[str, Any]:
-    try:
-        known = json.loads(queues_file().read_text())
-    except (OSError, ValueError):
-        return {}
-    return known if isinstance(known, dict) else {}
-
-
-def _write(known: dict[str, Any]) -> None:
-    """Atomically: parses in parallel processes read either the old or the new file."""
-    path = queues_file()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".compute-queues-", dir=path.parent)
-        with os.fdopen(handle, "w") as file:
-            json.dump(known, file)
-        os.replace(temporary, path)
-    except OSError:
-        pass  # a read-only home only costs a connection read at the next parse

@@ -63,6 +63,11 @@ OPTIONS: dict[str, Option] = {
         "300",
         "How long DAG parsing trusts a compute target's remembered queue before reading its connection.",
     ),
+    "module_version_seconds": Option(
+        "float",
+        "300",
+        "How long DAG parsing trusts a module version it remembers before reading the module registry.",
+    ),
     "on_cache_error": Option(
         "string",
         "fail",
@@ -160,6 +165,11 @@ def verify_outputs() -> str:
 def compute_queue_seconds() -> float:
     """How long DAG parsing trusts a compute target's remembered queue before reading its connection."""
     return float(_option("compute_queue_seconds"))
+
+
+def module_version_seconds() -> float:
+    """How long DAG parsing trusts a module version it remembers before reading the module registry."""
+    return float(_option("module_version_seconds"))
 
 
 def on_cache_error() -> str:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_ml_provider.modules.publish import local_folder
+from airflow_ml_provider.modules.remembered import remember_version, remembered_version
 from airflow_ml_provider.modules.store import ModuleRegistry, ModuleRegistryError, PublishedVersion
 from airflow_ml_provider.pipeline.compat import AzureMLCompatibilityWarning
 from airflow_ml_provider.pipeline.errors import PipelineDefinitionError
@@ -19,8 +20,12 @@ def published(
     name: str, version: str | None, *, dag_id: str, step: str, registry: ModuleRegistry | None = None
 ) -> PublishedVersion:
     """The version a step asks for; unknown, or disabled, is an error naming DAG, step, argument."""
+    found = remembered_version(name, version) if registry is None else None
     try:
-        found = (registry or ModuleRegistry()).version(name, version)
+        if found is None:
+            found = (registry or ModuleRegistry()).version(name, version)
+            if registry is None:
+                remember_version(name, version, found)
     except ModuleRegistryError as error:
         argument = "version" if "has no version" in str(error) else "module"
         raise PipelineDefinitionError(

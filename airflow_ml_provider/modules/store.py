@@ -28,6 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from airflow_ml_provider.modules.remembered import forget_module_versions
 from airflow_ml_provider.provider_db import provider_engine
 
 metadata = MetaData()
@@ -141,6 +142,13 @@ class PublishedVersion:
     status: str
     published_at: float
     is_default: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "interface": self.interface.to_json()}
+
+    @classmethod
+    def from_json(cls, value: dict[str, Any]) -> PublishedVersion:
+        return cls(**{**value, "interface": ModuleInterface.from_json(value["interface"])})
 
     def view(self) -> dict[str, Any]:
         """What the designer's palette shows and drops onto the canvas."""
@@ -295,8 +303,10 @@ class ModuleRegistry:
                     )
                 except IntegrityError:
                     continue
+            forget_module_versions()
             return self.version(name, number), True
         if unchanged is not None:
+            forget_module_versions()  # a new default, perhaps
             return self.version(name, unchanged), False
         raise ModuleRegistryError(
             f'module "{name}": could not publish (other publishes kept taking the number)'
@@ -310,6 +320,7 @@ class ModuleRegistry:
         self.version(name, version)
         with self.engine.begin() as connection:
             self._set_default(connection, name, str(version))
+        forget_module_versions()
         return self.version(name, version)
 
     def set_status(self, name: str, version: str, status: str) -> PublishedVersion:
@@ -323,4 +334,5 @@ class ModuleRegistry:
                 .where(module_versions.c.module == name, module_versions.c.version == str(version))
                 .values(status=status)
             )
+        forget_module_versions()
         return self.version(name, version)

@@ -219,6 +219,33 @@ def test_a_disabled_version_is_refused_and_set_default_changes_what_runs(
         build_dag(parse_spec(document), folder)
 
 
+def test_parsing_a_module_step_again_reads_no_database(tmp_path: Path, registry_url: str) -> None:
+    # Parsing happens every few seconds in the DAG processor; the registry is a database
+    # (PostgreSQL in a deployment). A parse reads it once, then remembers the version.
+    from sqlalchemy import event
+
+    from airflow_ml_provider.provider_db import engine
+
+    publish(read_definition(_module(tmp_path / "mod")), ModuleRegistry(registry_url))
+    folder = _pipeline_folder(tmp_path / "p")
+    document = _spec([{"name": "add", "kind": "module", "module": "AddNumbers", "outputs": {"out_sum": "t"}}])
+    statements: list[str] = []
+
+    def note(connection: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine(registry_url), "before_cursor_execute", note)
+    try:
+        first = pipeline_of(build_dag(parse_spec(document), folder)).steps["add"]
+        read_by_first = len(statements)
+        second = pipeline_of(build_dag(parse_spec(document), folder)).steps["add"]
+    finally:
+        event.remove(engine(registry_url), "before_cursor_execute", note)
+    assert read_by_first > 0 and len(statements) == read_by_first
+    assert second.version == first.version == "AddNumbers:1"
+    assert second.module_version.digest == first.module_version.digest
+
+
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [str(AIRFLOW_ML), *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=180
