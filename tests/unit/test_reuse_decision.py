@@ -53,8 +53,22 @@ def cache_result(store: StepCacheStore, tmp_path: Path, pre_image: dict[str, obj
     model.mkdir(parents=True)
     (model / "weights.bin").write_bytes(b"\x00" * 64)
     content = path_digest(model)
+    put_result(store, pre_image, model.as_uri(), content.digest, content.size, content.files, "mlflow-run-1")
+    return model
+
+
+def put_result(
+    store: StepCacheStore,
+    pre_image: dict[str, object],
+    uri: str,
+    digest: str,
+    size: int,
+    files: int,
+    mlflow_run_id: str | None,
+) -> None:
+    """The step cache's entry for ``train``'s output ``model`` at ``uri`` under ``pre_image``."""
     produced_by = ProducedBy("wine", "run_1", "train.run", 1)
-    reference = OutputReference(model.as_uri(), content.digest, content.size, content.files, produced_by)
+    reference = OutputReference(uri, digest, size, files, produced_by)
     base = base_key(pre_image)
     store.put_pre_image(base, pre_image)
     store.put(
@@ -66,11 +80,10 @@ def cache_result(store: StepCacheStore, tmp_path: Path, pre_image: dict[str, obj
             dict(pre_image),
             {},
             {"model": reference.to_json()},
-            ResultOrigin(produced_by, "mlflow-run-1").to_json(),
+            ResultOrigin(produced_by, mlflow_run_id).to_json(),
             time.time(),
         )
     )
-    return model
 
 
 def decided(
@@ -221,26 +234,10 @@ def test_a_remote_hit_whose_datastore_cannot_be_resolved_leaves_the_step_uncache
     tmp_path: Path, store: StepCacheStore, stats: StatCache
 ) -> None:
     # Verifying an output on a remote store needs its datastore's options, resolved when asked.
-    base = base_key(PRE_IMAGE)
-    produced_by = ProducedBy("wine", "run_1", "train.run", 1)
-    reference = OutputReference("s3://bucket/out/model", "blake3:" + "0" * 64, 64, 1, produced_by)
-    store.put_pre_image(base, PRE_IMAGE)
-    store.put(
-        CacheEntry(
-            fingerprint(base, {}),
-            base,
-            "wine",
-            "train",
-            dict(PRE_IMAGE),
-            {},
-            {"model": reference.to_json()},
-            ResultOrigin(produced_by, None).to_json(),
-            time.time(),
-        )
-    )
+    put_result(store, PRE_IMAGE, "s3://bucket/out/model", "blake3:" + "0" * 64, 64, 1, None)
     step = train_step(tmp_path, outputs=[PipelineData("model", datastore="lake_not_defined")])
     with pytest.raises(
         UnfingerprintableError, match='output "model": datastore "lake_not_defined" is not defined'
     ):
         decided(step, store, stats)
-    assert store.candidates(base) != []  # not evicted: nothing says the output changed
+    assert store.candidates(base_key(PRE_IMAGE)) != []  # not evicted: nothing says the output changed
